@@ -1,0 +1,201 @@
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from common.fields import FixedCharField
+
+APPROVE_PERMISSION = "procurement.approve_purchaseorder"
+
+
+class POStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    SHIPPED = "shipped", "Shipped"
+    RECEIVED = "received", "Received"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+FINAL_STATUSES = (POStatus.RECEIVED, POStatus.REJECTED, POStatus.CANCELLED)
+
+
+class StatusField(FSMField):
+    """The protected status column, with the page's database default ``'draft'``.
+
+    Django reads columns with a database default back after an insert and assigns them, which a
+    protected FSM field refuses; the Python default sends the same value, so nothing is lost.
+    """
+
+    db_returning = False
+
+
+def has_line_items(po):
+    return po.line_items.exists()
+
+
+def may_approve(po, user):
+    """Approving and rejecting need the permission, and nobody approves their own PO."""
+    return user.has_perm(APPROVE_PERMISSION) and user.get_username() != po.created_by
+
+
+class PurchaseOrder(FSMModelMixin, models.Model):
+    """A purchase order with its approval state machine (table ``purchase_orders``).
+
+    The transitions below only move ``status`` in memory; ``procurement.services`` locks the row,
+    checks permissions, applies side effects (timestamps, stock, history) and saves, in one
+    transaction.
+    """
+
+    po_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    supplier = models.ForeignKey(
+        "suppliers.Supplier",
+        on_delete=models.PROTECT,
+        db_column="supplier_id",
+        related_name="purchase_orders",
+        db_index=False,
+    )
+    status = StatusField(
+        max_length=20,
+        choices=POStatus.choices,
+        default=POStatus.DRAFT,
+        db_default=POStatus.DRAFT,
+        protected=True,
+    )
+    total_amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = FixedCharField(max_length=3, default="USD", db_default="USD")
+    approved_by = models.CharField(max_length=100, null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    # Not on the service page; the contract needs them.
+    # Who created it: the approver may not be the creator.
+    created_by = models.CharField(max_length=150)
+    # Submission/approval time plus the supplier's expected lead time.
+    expected_delivery_date = models.DateField(null=True, blank=True)
+    # When the goods came in: closes the PO and measures the supplier's actual lead time.
+    received_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every write; the ETag is derived from it, so a stale If-Match is detectable.
+    version = models.IntegerField(default=1, db_default=1, editable=False)
+
+    class Meta:
+        db_table = "purchase_orders"
+        ordering = ["-created_at", "po_id"]
+        permissions = [("approve_purchaseorder", "Can approve or reject purchase orders")]
+        indexes = [
+            models.Index(fields=["supplier"], name="idx_po_supplier"),
+            models.Index(fields=["status"], name="idx_po_status"),
+            models.Index(fields=["created_at"], name="idx_po_created_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0), name="purchase_orders_total_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[choice.value for choice in POStatus]),
+                name="purchase_orders_status_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"PO {self.po_id} ({self.status})"
+
+    @property
+    def is_final(self):
+        return self.status in FINAL_STATUSES
+
+    @transition(
+        field=status, source=POStatus.DRAFT, target=POStatus.SUBMITTED, conditions=[has_line_items]
+    )
+    def submit(self):
+        """Send the PO for approval; it needs at least one line."""
+
+    @transition(
+        field=status, source=POStatus.SUBMITTED, target=POStatus.APPROVED, permission=may_approve
+    )
+    def approve(self):
+        """Approve the PO; not by its creator."""
+
+    @transition(
+        field=status, source=POStatus.SUBMITTED, target=POStatus.REJECTED, permission=may_approve
+    )
+    def reject(self):
+        """Reject the PO, with a reason."""
+
+    @transition(field=status, source=POStatus.APPROVED, target=POStatus.SHIPPED)
+    def ship(self):
+        """The supplier has shipped the goods."""
+
+    @transition(field=status, source=POStatus.SHIPPED, target=POStatus.RECEIVED)
+    def receive(self):
+        """The goods came in; the service adds them to stock."""
+
+    @transition(
+        field=status,
+        source=[POStatus.DRAFT, POStatus.SUBMITTED, POStatus.APPROVED],
+        target=POStatus.CANCELLED,
+    )
+    def cancel(self):
+        """Abandon the PO before it ships."""
+
+
+class POLineItem(models.Model):
+    """One line of a purchase order (table ``po_line_items``)."""
+
+    line_item_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, db_column="po_id", related_name="line_items"
+    )
+    line_number = models.IntegerField(help_text="Position of the line in the order, from 1.")
+    item_type = models.CharField(max_length=50)
+    location_id = models.UUIDField()
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    line_total = models.GeneratedField(
+        expression=F("quantity") * F("unit_price"),
+        output_field=models.DecimalField(max_digits=14, decimal_places=2),
+        db_persist=True,
+    )
+
+    class Meta:
+        db_table = "po_line_items"
+        ordering = ["purchase_order", "line_number"]
+        indexes = [models.Index(fields=["item_type", "location_id"], name="idx_po_line_item_loc")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_order", "line_number"], name="po_line_items_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="po_line_items_quantity_min_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="po_line_items_unit_price_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.item_type}"
+
+
+class POStatusChange(models.Model):
+    """History of a purchase order's status: one row per transition, written by the service."""
+
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, db_column="po_id", related_name="status_history"
+    )
+    from_status = models.CharField(max_length=20, choices=POStatus.choices)
+    to_status = models.CharField(max_length=20, choices=POStatus.choices)
+    changed_by = models.CharField(max_length=150)
+    changed_at = models.DateTimeField(db_default=Now())
+    reason = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        db_table = "po_status_history"
+        ordering = ["purchase_order", "changed_at", "id"]
+        verbose_name_plural = "PO status changes"
+
+    def __str__(self):
+        return f"{self.from_status} -> {self.to_status} by {self.changed_by}"

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from procurement_site.api import health
+
+urlpatterns = [
+    path("", include("suppliers.urls")),
+    path("", include("stock.urls")),
+    path("", include("procurement.urls")),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "procurement_site.api.errors.json_400"
+handler403 = "procurement_site.api.errors.json_403"
+handler404 = "procurement_site.api.errors.json_404"
+handler500 = "procurement_site.api.errors.json_500"

@@ -1,0 +1,259 @@
+"""Writes to stock: every change of quantity or reorder point goes through here.
+
+Concurrency: the stock levels a change touches are locked with ``SELECT ... FOR UPDATE`` in
+``stock_id`` order (so two batches never deadlock), the quantity is changed by one ``UPDATE`` with
+``F()`` expressions, the ledger rows are inserted with one ``INSERT``, and the alerts are synced
+with at most two statements. The statement count does not depend on the number of lines.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from common.errors import Conflict, InvalidInput, NotFound
+from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
+
+CLIENT_REASONS = (
+    AdjustmentReason.CORRECTION,
+    AdjustmentReason.DAMAGE,
+    AdjustmentReason.RECEIPT,
+    AdjustmentReason.CONSUMPTION,
+    AdjustmentReason.COUNT,
+)
+# Reasons whose adjustment may create the stock level of an unknown (item_type, location_id).
+CREATING_REASONS = (AdjustmentReason.RECEIPT, AdjustmentReason.PO_RECEIPT)
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """One line of a stock change: a level (by id, or by item type and location) and an amount."""
+
+    stock_id: UUID | None = None
+    item_type: str | None = None
+    location_id: UUID | None = None
+    quantity_delta: int | None = None
+    counted_quantity: int | None = None
+
+    @property
+    def key(self):
+        return (self.item_type, self.location_id)
+
+
+def record_adjustment(
+    *,
+    reason,
+    adjusted_by,
+    stock_id=None,
+    item_type=None,
+    location_id=None,
+    quantity_delta=None,
+    counted_quantity=None,
+    note="",
+):
+    """Record one client adjustment (see ``CLIENT_REASONS``) and return it.
+
+    The returned adjustment's ``stock`` is the stock level as it is after the change.
+    Raises ``InvalidInput`` (bad amount for the reason), ``NotFound`` (unknown stock level) or
+    ``Conflict`` (the stock would go below zero); nothing is written then.
+    """
+    if reason not in CLIENT_REASONS:
+        raise InvalidInput(
+            f"'{reason}' is not an adjustment reason clients may use.", field="reason"
+        )
+    change = StockChange(
+        stock_id=stock_id,
+        item_type=item_type,
+        location_id=location_id,
+        quantity_delta=quantity_delta,
+        counted_quantity=counted_quantity,
+    )
+    [adjustment] = record_adjustments(
+        reason=reason, adjusted_by=adjusted_by, changes=[change], note=note
+    )
+    return adjustment
+
+
+def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], note="", po_id=None):
+    """Apply several changes of one reason in one transaction, one ledger row per change.
+
+    Used by the API (one change), the admin's correction form and the receipt of a purchase order
+    (one change per line, reason ``po_receipt``). Changes to the same level apply in order.
+    """
+    if not changes:
+        return []
+    for change in changes:
+        _validate_amount(reason, change)
+    by_id = [c for c in changes if c.stock_id is not None]
+    by_key = [c for c in changes if c.stock_id is None]
+    now = timezone.now()
+
+    with transaction.atomic():
+        if by_key and reason in CREATING_REASONS:
+            _create_missing_levels({c.key for c in by_key})
+        levels = _lock_levels(stock_ids={c.stock_id for c in by_id}, keys={c.key for c in by_key})
+        by_pk = {level.stock_id: level for level in levels}
+        by_pair = {(level.item_type, level.location_id): level for level in levels}
+
+        quantity = {level.stock_id: level.quantity_on_hand for level in levels}
+        adjustments = []
+        for change in changes:
+            level = by_pk.get(change.stock_id) if change.stock_id else by_pair.get(change.key)
+            if level is None:
+                raise _not_found(change)
+            before = quantity[level.stock_id]
+            if change.counted_quantity is not None:
+                after = change.counted_quantity
+            else:
+                after = before + change.quantity_delta
+            if after < 0:
+                raise Conflict(
+                    f"Stock of {level.item_type} at {level.location_id} is {before}; "
+                    f"a change of {after - before} would take it below zero.",
+                    code="insufficient_stock",
+                    extra={"quantity_on_hand": before, "stock_id": str(level.stock_id)},
+                )
+            quantity[level.stock_id] = after
+            adjustments.append(
+                StockAdjustment(
+                    stock=level,
+                    reason=reason,
+                    quantity_delta=after - before,
+                    quantity_after=after,
+                    counted_quantity=change.counted_quantity,
+                    note=note or "",
+                    adjusted_by=adjusted_by,
+                    po_id=po_id,
+                )
+            )
+
+        changed = [level for level in levels if quantity[level.stock_id] != level.quantity_on_hand]
+        counted = reason == AdjustmentReason.COUNT
+        for level in levels:
+            delta = quantity[level.stock_id] - level.quantity_on_hand
+            # Applied relative to the locked row, never as a value computed in Python.
+            level.quantity_on_hand = F("quantity_on_hand") + delta
+            if counted:
+                level.last_counted_at = now
+        to_update = levels if counted else changed
+        if to_update:
+            fields = ["quantity_on_hand", "last_counted_at"] if counted else ["quantity_on_hand"]
+            StockLevel.objects.bulk_update(to_update, fields)
+        for level in levels:
+            level.quantity_on_hand = quantity[level.stock_id]
+
+        StockAdjustment.objects.bulk_create(adjustments)
+        sync_alerts(levels=levels, now=now)
+    return adjustments
+
+
+def update_reorder_settings(*, stock_id, reorder_point=None, reorder_quantity=None):
+    """Change a level's reorder point and/or quantity, then open or resolve its alert."""
+    if reorder_point is not None and reorder_point < 0:
+        raise InvalidInput("The reorder point cannot be negative.", field="reorder_point")
+    if reorder_quantity is not None and reorder_quantity < 0:
+        raise InvalidInput("The reorder quantity cannot be negative.", field="reorder_quantity")
+    with transaction.atomic():
+        levels = _lock_levels(stock_ids={stock_id}, keys=set())
+        if not levels:
+            raise NotFound(f"No stock level {stock_id}.", field="stock_id")
+        [level] = levels
+        if reorder_point is not None:
+            level.reorder_point = reorder_point
+        if reorder_quantity is not None:
+            level.reorder_quantity = reorder_quantity
+        level.save(update_fields=["reorder_point", "reorder_quantity"])
+        sync_alerts(levels=[level])
+    return level
+
+
+def sync_alerts(*, levels: Iterable[StockLevel], now=None):
+    """Open an alert for each level at or below its point that has none open; resolve the open
+    alerts of levels above their point. ``levels`` must hold current values (callers lock them).
+    At most two statements, whatever the number of levels."""
+    now = now or timezone.now()
+    below, above = [], []
+    for level in levels:
+        (below if level.quantity_on_hand <= level.reorder_point else above).append(level)
+    if above:
+        ReorderAlert.objects.filter(
+            stock_id__in=[level.stock_id for level in above], resolved_at__isnull=True
+        ).update(resolved_at=now)
+    if below:
+        # The partial unique index lets at most one open alert exist; an open one stays as it is.
+        ReorderAlert.objects.bulk_create(
+            [
+                ReorderAlert(
+                    stock_id=level.stock_id,
+                    quantity_at_open=level.quantity_on_hand,
+                    reorder_point_at_open=level.reorder_point,
+                )
+                for level in below
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def _validate_amount(reason, change):
+    delta, counted = change.quantity_delta, change.counted_quantity
+    if change.stock_id is None and (not change.item_type or change.location_id is None):
+        raise InvalidInput("Give either stock_id, or item_type and location_id.", field="stock_id")
+    if reason == AdjustmentReason.COUNT:
+        if counted is None:
+            raise InvalidInput("A count needs counted_quantity.", field="counted_quantity")
+        if delta is not None:
+            raise InvalidInput(
+                "A count takes counted_quantity, not quantity_delta.", field="quantity_delta"
+            )
+        if counted < 0:
+            raise InvalidInput("counted_quantity cannot be negative.", field="counted_quantity")
+        return
+    if counted is not None:
+        raise InvalidInput("Only a count takes counted_quantity.", field="counted_quantity")
+    if delta is None:
+        raise InvalidInput(f"A {reason} needs quantity_delta.", field="quantity_delta")
+    rules = {
+        AdjustmentReason.CORRECTION: (delta != 0, "must not be zero"),
+        AdjustmentReason.DAMAGE: (delta < 0, "must be negative for damage"),
+        AdjustmentReason.CONSUMPTION: (delta < 0, "must be negative for consumption"),
+        AdjustmentReason.RECEIPT: (delta > 0, "must be positive for a receipt"),
+        AdjustmentReason.PO_RECEIPT: (delta > 0, "must be positive for a receipt"),
+    }
+    ok, message = rules[reason]
+    if not ok:
+        raise InvalidInput(f"quantity_delta {message}.", field="quantity_delta")
+
+
+def _create_missing_levels(keys):
+    StockLevel.objects.bulk_create(
+        [
+            StockLevel(
+                item_type=item_type,
+                location_id=location_id,
+                quantity_on_hand=0,
+                reorder_point=0,
+                reorder_quantity=0,
+            )
+            for item_type, location_id in sorted(keys, key=lambda k: (k[0], str(k[1])))
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _lock_levels(*, stock_ids, keys):
+    """Lock the levels named by id or by (item_type, location_id), in primary-key order."""
+    condition = Q(pk__in=stock_ids) if stock_ids else Q(pk__in=[])
+    for item_type, location_id in keys:
+        condition |= Q(item_type=item_type, location_id=location_id)
+    return list(StockLevel.objects.select_for_update().filter(condition).order_by("stock_id"))
+
+
+def _not_found(change):
+    if change.stock_id is not None:
+        return NotFound(f"No stock level {change.stock_id}.", field="stock_id")
+    return NotFound(
+        f"No stock level for {change.item_type} at {change.location_id}.", field="item_type"
+    )

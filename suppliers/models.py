@@ -1,0 +1,61 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+
+
+class Supplier(models.Model):
+    """An approved supplier (table ``suppliers``), with performance learned from receipts."""
+
+    supplier_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    contact_email = models.EmailField(max_length=255)
+    lead_time_days = models.IntegerField(help_text="Declared lead time, in days.")
+    rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    active = models.BooleanField(default=True, db_default=True)
+    # Not on the service page: ordering by newest and auditing need a creation time.
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    # Performance figures, read-only through the API, computed from received purchase orders.
+    expected_lead_time_days = models.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Exponentially weighted average of actual lead times (seeded with the declared).",
+    )
+    lead_time_stddev_days = models.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Sample standard deviation of the last 10 actual lead times.",
+    )
+    on_time_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Share of POs received in the last 365 days on or before their expected date.",
+    )
+    receipts_count = models.IntegerField(default=0, db_default=0, editable=False)
+
+    class Meta:
+        db_table = "suppliers"
+        ordering = ["name", "supplier_id"]
+        indexes = [models.Index(fields=["active"], name="idx_supplier_active")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lead_time_days__gte=0), name="suppliers_lead_time_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=0, rating__lte=5),
+                name="suppliers_rating_0_to_5",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

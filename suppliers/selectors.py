@@ -1,0 +1,5 @@
+from suppliers.models import Supplier
+
+
+def list_suppliers():
+    return Supplier.objects.all()

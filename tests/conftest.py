@@ -1,0 +1,48 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import TokenFactory, UserFactory
+
+ALL_PERMS = [
+    "suppliers.add_supplier",
+    "suppliers.change_supplier",
+    "stock.add_stockadjustment",
+    "stock.change_stocklevel",
+    "procurement.add_purchaseorder",
+    "procurement.change_purchaseorder",
+    "procurement.approve_purchaseorder",
+]
+
+
+def client_for(user):
+    """An API client authenticated with the user's token, as API consumers call."""
+    client = APIClient()
+    token = TokenFactory(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def anon_client():
+    return APIClient()
+
+
+@pytest.fixture
+def reader_client(db):
+    """Authenticated, without any permission."""
+    return client_for(UserFactory(username="reader"))
+
+
+@pytest.fixture
+def admin_client_api(db):
+    """Holds every permission of the service (not a superuser)."""
+    return client_for(UserFactory(username="operator", perms=ALL_PERMS))
+
+
+@pytest.fixture
+def make_client(db):
+    def make(username, perms=()):
+        return client_for(UserFactory(username=username, perms=list(perms)))
+
+    return make

@@ -1,0 +1,43 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(anon_client):
+    response = anon_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_database(anon_client):
+    response = anon_client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_schema_is_downloadable_openapi_3(anon_client):
+    response = anon_client.get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert "/suppliers" in schema["paths"]
+    assert "Error" in schema["components"]["schemas"]
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_swagger_ui_is_served(anon_client):
+    response = anon_client.get("/api/docs")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+
+
+def test_unknown_path_is_json_404(reader_client):
+    response = reader_client.get("/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "code": "not_found", "message": "No such resource."}
+
+
+def test_method_not_allowed_has_error_shape(reader_client):
+    response = reader_client.delete("/suppliers")
+    assert response.status_code in (403, 405)
+    assert set(response.json()) >= {"status", "code", "message"}
