@@ -12,9 +12,9 @@ _on_order_provider = None
 
 
 def register_on_order_provider(provider):
-    """``provider(queryset, stock_ref)`` returns an expression for the quantity on order of the
+    """``provider(stock_ref)`` returns an expression for the quantity on order of the
     stock level that ``stock_ref`` (a field path such as ``""`` or ``"stock__"``) points at."""
-    global _on_order_provider  # noqa: PLW0603 - set once, at app start-up
+    global _on_order_provider  # set once, at app start-up
     _on_order_provider = provider
 
 
