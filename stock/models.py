@@ -19,6 +19,17 @@ class StockLevel(models.Model):
     reorder_point = models.IntegerField()
     reorder_quantity = models.IntegerField()
     last_counted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Not on the service page: the latest reorder point calculation (computed or skipped), so that
+    # a list of levels shows its working with one join. Written by the recalculation only.
+    reorder_calculation = models.ForeignKey(
+        "ReorderPointCalculation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_column="reorder_calculation_id",
+        related_name="+",
+    )
 
     class Meta:
         db_table = "stock_levels"
@@ -162,3 +173,75 @@ class ReorderAlert(models.Model):
     @property
     def is_open(self):
         return self.resolved_at is None
+
+
+class LeadTimeSource(models.TextChoices):
+    LOCATION = "location", "Supplier of the latest PO for this item type and location"
+    ITEM_TYPE = "item_type", "Supplier of the latest PO for this item type"
+    DEFAULT = "default", "Default lead time setting"
+
+
+class SkipReason(models.TextChoices):
+    SHORT_HISTORY = "short_history", "Fewer than 14 days of history"
+    NO_DEMAND = "no_demand", "No consumption in the window"
+
+
+class ReorderPointCalculation(models.Model):
+    """The inputs and result of one reorder point computation for one stock level (table
+    ``reorder_point_calculations``), so that staff can see why a point is what it is.
+
+    ``reorder_point`` = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)) with L' = L + review days, or
+    null when the level was skipped (``skipped_reason``) and its point left as it was.
+    ``supplier_id`` is the supplier the lead time came from: a plain column, not a foreign key,
+    because the stock app must not depend on suppliers. Rows are only ever inserted.
+    """
+
+    calculation_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    stock = models.ForeignKey(
+        StockLevel,
+        on_delete=models.CASCADE,
+        db_column="stock_id",
+        related_name="reorder_calculations",
+        db_index=False,
+    )
+    computed_at = models.DateTimeField()
+    window_days = models.IntegerField(help_text="Days of consumption looked at.")
+    history_days = models.IntegerField(
+        help_text="Days in the demand series: the window, or fewer if the level is younger."
+    )
+    mean_daily_demand = models.FloatField(help_text="d: mean units consumed per day.")
+    demand_stddev = models.FloatField(help_text="s_d: sample standard deviation of daily demand.")
+    lead_time_days = models.FloatField(help_text="L: expected lead time, at least 1 day.")
+    lead_time_stddev_days = models.FloatField(help_text="s_L: spread of the lead time.")
+    lead_time_source = models.CharField(max_length=20, choices=LeadTimeSource.choices)
+    supplier_id = models.UUIDField(null=True, blank=True)
+    review_days = models.IntegerField()
+    service_level = models.FloatField()
+    z = models.FloatField(help_text="Normal quantile of the service level.")
+    previous_reorder_point = models.IntegerField()
+    reorder_point = models.IntegerField(null=True, blank=True)
+    skipped_reason = models.CharField(
+        max_length=20, choices=SkipReason.choices, null=True, blank=True
+    )
+
+    class Meta:
+        db_table = "reorder_point_calculations"
+        ordering = ["-computed_at", "calculation_id"]
+        indexes = [
+            models.Index(fields=["stock", "-computed_at"], name="idx_reorder_calc_stock_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reorder_point__isnull=True, skipped_reason__isnull=False)
+                | Q(reorder_point__gte=0, skipped_reason__isnull=True),
+                name="reorder_calc_result_or_skip_reason",
+            ),
+        ]
+
+    def __str__(self):
+        result = self.skipped_reason if self.reorder_point is None else self.reorder_point
+        return f"reorder point {self.previous_reorder_point} -> {result}"
+
+    @property
+    def skipped(self):
+        return self.reorder_point is None

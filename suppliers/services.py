@@ -1,4 +1,10 @@
+from decimal import ROUND_HALF_UP, Decimal
+
+from common.errors import NotFound
 from suppliers.models import Supplier
+
+_DAYS = Decimal("0.001")
+_RATE = Decimal("0.0001")
 
 
 def register_supplier(*, name, contact_email, lead_time_days, rating=None, active=True):
@@ -10,3 +16,25 @@ def register_supplier(*, name, contact_email, lead_time_days, rating=None, activ
         rating=rating,
         active=active,
     )
+
+
+def update_supplier_performance(
+    *, supplier_id, expected_lead_time_days, lead_time_stddev_days, on_time_rate, receipts_count
+):
+    """Store a supplier's performance figures, computed from its received purchase orders by
+    ``procurement.replenishment.refresh_supplier_performance``. One ``UPDATE``; the caller holds
+    the supplier's row lock so that two receipts do not overwrite each other's figures."""
+    updated = Supplier.objects.filter(pk=supplier_id).update(
+        expected_lead_time_days=_quantize(expected_lead_time_days, _DAYS),
+        lead_time_stddev_days=_quantize(lead_time_stddev_days, _DAYS),
+        on_time_rate=_quantize(on_time_rate, _RATE),
+        receipts_count=receipts_count,
+    )
+    if not updated:
+        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
+
+
+def _quantize(value, step):
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
