@@ -4,7 +4,8 @@ The number on order for a stock level comes from purchase orders, which the stoc
 import; the procurement app registers a provider at start-up (``register_on_order_provider``).
 """
 
-from django.db.models import IntegerField, Value
+from django.db.models import F, IntegerField, Value
+from django.db.models.functions import Greatest
 
 from stock.models import ReorderAlert, StockLevel
 
@@ -29,9 +30,29 @@ def list_stock_levels():
 
 
 def list_open_alerts():
-    """Open alerts with their stock level and ``quantity_on_order`` annotated, in one query."""
+    """Open alerts with their stock level, ``quantity_on_order`` and ``suggested_quantity``
+    annotated, in one query. ``suggested_quantity`` is computed by the database from the level's
+    current figures, so that it can be ordered and filtered on. The level's own figures are also
+    aliased (``item_type``, ``location_id``, ``quantity_on_hand``, ``reorder_point``) for ordering.
+    """
     return (
         ReorderAlert.objects.filter(resolved_at__isnull=True)
         .select_related("stock")
+        .alias(
+            item_type=F("stock__item_type"),
+            location_id=F("stock__location_id"),
+            quantity_on_hand=F("stock__quantity_on_hand"),
+            reorder_point=F("stock__reorder_point"),
+        )
         .annotate(quantity_on_order=quantity_on_order_expression("stock__"))
+        .annotate(
+            suggested_quantity=Greatest(
+                Value(0),
+                F("stock__reorder_point")
+                + F("stock__reorder_quantity")
+                - F("stock__quantity_on_hand")
+                - F("quantity_on_order"),
+                output_field=IntegerField(),
+            )
+        )
     )

@@ -7,7 +7,7 @@ with at most two statements. The statement count does not depend on the number o
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from django.db import transaction
@@ -26,6 +26,10 @@ CLIENT_REASONS = (
 )
 # Reasons whose adjustment may create the stock level of an unknown (item_type, location_id).
 CREATING_REASONS = (AdjustmentReason.RECEIPT, AdjustmentReason.PO_RECEIPT)
+# The columns are PostgreSQL ``integer``s: a larger amount would fail in the database instead.
+MAX_QUANTITY = 2_147_483_647
+NOTE_MAX_LENGTH = 1000
+ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ def record_adjustment(
         raise InvalidInput(
             f"'{reason}' is not an adjustment reason clients may use.", field="reason"
         )
+    if stock_id is not None and (item_type is not None or location_id is not None):
+        raise InvalidInput(
+            "Give either stock_id, or item_type and location_id, not both.", field="stock_id"
+        )
     change = StockChange(
         stock_id=stock_id,
         item_type=item_type,
@@ -83,8 +91,14 @@ def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], n
     Used by the API (one change), the admin's correction form and the receipt of a purchase order
     (one change per line, reason ``po_receipt``). Changes to the same level apply in order.
     """
+    reason = _reason(reason)
+    if not adjusted_by:
+        raise InvalidInput("An adjustment needs the username of who made it.", field="adjusted_by")
+    if note and len(note) > NOTE_MAX_LENGTH:
+        raise InvalidInput(f"note is longer than {NOTE_MAX_LENGTH} characters.", field="note")
     if not changes:
         return []
+    changes = [_normalised(change) for change in changes]
     for change in changes:
         _validate_amount(reason, change)
     by_id = [c for c in changes if c.stock_id is not None]
@@ -109,6 +123,12 @@ def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], n
                 after = change.counted_quantity
             else:
                 after = before + change.quantity_delta
+            if after > MAX_QUANTITY:
+                raise InvalidInput(
+                    f"A change of {after - before} would take the stock of {level.item_type} at "
+                    f"{level.location_id} above {MAX_QUANTITY}.",
+                    field="quantity_delta",
+                )
             if after < 0:
                 raise Conflict(
                     f"Stock of {level.item_type} at {level.location_id} is {before}; "
@@ -152,10 +172,10 @@ def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], n
 
 def update_reorder_settings(*, stock_id, reorder_point=None, reorder_quantity=None):
     """Change a level's reorder point and/or quantity, then open or resolve its alert."""
-    if reorder_point is not None and reorder_point < 0:
-        raise InvalidInput("The reorder point cannot be negative.", field="reorder_point")
-    if reorder_quantity is not None and reorder_quantity < 0:
-        raise InvalidInput("The reorder quantity cannot be negative.", field="reorder_quantity")
+    for field, value in (("reorder_point", reorder_point), ("reorder_quantity", reorder_quantity)):
+        if value is not None and not 0 <= value <= MAX_QUANTITY:
+            raise InvalidInput(f"{field} must be from 0 to {MAX_QUANTITY}.", field=field)
+    stock_id = _uuid(stock_id, "stock_id")
     with transaction.atomic():
         levels = _lock_levels(stock_ids={stock_id}, keys=set())
         if not levels:
@@ -197,10 +217,47 @@ def sync_alerts(*, levels: Iterable[StockLevel], now=None):
         )
 
 
+def _reason(reason):
+    try:
+        return AdjustmentReason(reason)
+    except ValueError:
+        raise InvalidInput(f"'{reason}' is not an adjustment reason.", field="reason") from None
+
+
+def _uuid(value, field):
+    if value is None or isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidInput(f"{field} is not a UUID.", field=field) from None
+
+
+def _normalised(change):
+    """The change with its ids as ``UUID``s (callers may pass strings), so that they compare
+    equal to the ids of the rows read back."""
+    return replace(
+        change,
+        stock_id=_uuid(change.stock_id, "stock_id"),
+        location_id=_uuid(change.location_id, "location_id"),
+    )
+
+
 def _validate_amount(reason, change):
     delta, counted = change.quantity_delta, change.counted_quantity
-    if change.stock_id is None and (not change.item_type or change.location_id is None):
-        raise InvalidInput("Give either stock_id, or item_type and location_id.", field="stock_id")
+    if change.stock_id is None:
+        if not change.item_type:
+            raise InvalidInput(
+                "Give either stock_id, or item_type and location_id.", field="item_type"
+            )
+        if change.location_id is None:
+            raise InvalidInput(
+                "Give either stock_id, or item_type and location_id.", field="location_id"
+            )
+        if len(change.item_type) > ITEM_TYPE_MAX_LENGTH:
+            raise InvalidInput(
+                f"item_type is longer than {ITEM_TYPE_MAX_LENGTH} characters.", field="item_type"
+            )
     if reason == AdjustmentReason.COUNT:
         if counted is None:
             raise InvalidInput("A count needs counted_quantity.", field="counted_quantity")
@@ -208,8 +265,10 @@ def _validate_amount(reason, change):
             raise InvalidInput(
                 "A count takes counted_quantity, not quantity_delta.", field="quantity_delta"
             )
-        if counted < 0:
-            raise InvalidInput("counted_quantity cannot be negative.", field="counted_quantity")
+        if not 0 <= counted <= MAX_QUANTITY:
+            raise InvalidInput(
+                f"counted_quantity must be from 0 to {MAX_QUANTITY}.", field="counted_quantity"
+            )
         return
     if counted is not None:
         raise InvalidInput("Only a count takes counted_quantity.", field="counted_quantity")
@@ -223,6 +282,8 @@ def _validate_amount(reason, change):
         AdjustmentReason.PO_RECEIPT: (delta > 0, "must be positive for a receipt"),
     }
     ok, message = rules[reason]
+    if abs(delta) > MAX_QUANTITY:
+        ok, message = False, f"must be from -{MAX_QUANTITY} to {MAX_QUANTITY}"
     if not ok:
         raise InvalidInput(f"quantity_delta {message}.", field="quantity_delta")
 

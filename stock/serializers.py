@@ -1,0 +1,161 @@
+from rest_framework import serializers
+
+from stock.models import ReorderAlert, StockAdjustment, StockLevel
+from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_QUANTITY, NOTE_MAX_LENGTH
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string; DRF would also take an integer (``42`` as a UUID)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    """A stock level as listed. Subclass it, or extend ``Meta.fields``, to show more of a level."""
+
+    below_reorder_point = serializers.BooleanField(
+        read_only=True, help_text="`quantity_on_hand` is at or below `reorder_point`."
+    )
+
+    class Meta:
+        model = StockLevel
+        fields = [
+            "stock_id",
+            "item_type",
+            "location_id",
+            "quantity_on_hand",
+            "reorder_point",
+            "reorder_quantity",
+            "last_counted_at",
+            "below_reorder_point",
+        ]
+        read_only_fields = fields
+
+
+class StockAdjustmentCreateSerializer(serializers.Serializer):
+    """An adjustment to record. Name the stock level by `stock_id` or by (`item_type`,
+    `location_id`); an explicit `null` counts as not given."""
+
+    stock_id = StrictUUIDField(
+        required=False, allow_null=True, help_text="The stock level; or give both of the next two."
+    )
+    item_type = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=ITEM_TYPE_MAX_LENGTH,
+        help_text="With `location_id`, names the stock level instead of `stock_id`.",
+    )
+    location_id = StrictUUIDField(
+        required=False, allow_null=True, help_text="With `item_type`, names the stock level."
+    )
+    reason = serializers.ChoiceField(
+        choices=[(reason.value, reason.label) for reason in CLIENT_REASONS],
+        help_text=(
+            "`correction` (any non-zero delta), `damage` and `consumption` (negative delta), "
+            "`receipt` (positive delta; creates the stock level if missing), `count` "
+            "(`counted_quantity`). `po_receipt` is written by purchase orders only."
+        ),
+    )
+    quantity_delta = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
+        help_text="The change; for every reason but `count`.",
+    )
+    counted_quantity = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        help_text="The quantity counted; for `count` only.",
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default=""
+    )
+
+    def validate(self, attrs):
+        attrs = {key: value for key, value in attrs.items() if value is not None}
+        has_pair = "item_type" in attrs or "location_id" in attrs
+        if "stock_id" in attrs and has_pair:
+            raise serializers.ValidationError(
+                {"stock_id": ["Give either stock_id, or item_type and location_id, not both."]}
+            )
+        if "stock_id" not in attrs:
+            for name in ("item_type", "location_id"):
+                if name not in attrs:
+                    raise serializers.ValidationError(
+                        {name: ["Give either stock_id, or item_type and location_id."]}
+                    )
+        return attrs
+
+
+class StockAdjustmentSerializer(serializers.ModelSerializer):
+    """An adjustment as recorded, with its stock level's quantity after it."""
+
+    stock_id = serializers.UUIDField(read_only=True)
+    item_type = serializers.CharField(source="stock.item_type", read_only=True)
+    location_id = serializers.UUIDField(source="stock.location_id", read_only=True)
+    quantity_on_hand = serializers.IntegerField(
+        source="stock.quantity_on_hand",
+        read_only=True,
+        help_text="The stock level's quantity now (after this adjustment).",
+    )
+
+    class Meta:
+        model = StockAdjustment
+        fields = [
+            "adjustment_id",
+            "stock_id",
+            "item_type",
+            "location_id",
+            "reason",
+            "quantity_delta",
+            "quantity_after",
+            "counted_quantity",
+            "note",
+            "adjusted_by",
+            "created_at",
+            "quantity_on_hand",
+        ]
+        read_only_fields = fields
+
+
+class ReorderAlertSerializer(serializers.ModelSerializer):
+    """An open alert with its stock level's figures as they are now."""
+
+    stock_id = serializers.UUIDField(read_only=True)
+    item_type = serializers.CharField(source="stock.item_type", read_only=True)
+    location_id = serializers.UUIDField(source="stock.location_id", read_only=True)
+    quantity_on_hand = serializers.IntegerField(source="stock.quantity_on_hand", read_only=True)
+    reorder_point = serializers.IntegerField(source="stock.reorder_point", read_only=True)
+    reorder_quantity = serializers.IntegerField(source="stock.reorder_quantity", read_only=True)
+    quantity_on_order = serializers.IntegerField(
+        read_only=True,
+        help_text="Units on approved and shipped purchase orders not yet received.",
+    )
+    suggested_quantity = serializers.IntegerField(
+        read_only=True,
+        help_text=(
+            "max(0, reorder_point + reorder_quantity - quantity_on_hand - quantity_on_order)."
+        ),
+    )
+
+    class Meta:
+        model = ReorderAlert
+        fields = [
+            "alert_id",
+            "stock_id",
+            "item_type",
+            "location_id",
+            "quantity_on_hand",
+            "reorder_point",
+            "reorder_quantity",
+            "suggested_quantity",
+            "quantity_on_order",
+            "created_at",
+        ]
+        read_only_fields = fields

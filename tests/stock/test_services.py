@@ -1,0 +1,558 @@
+"""stock.services against PostgreSQL: the rules of each reason, the ledger, and the alerts."""
+
+import random
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
+
+from common.errors import Conflict, InvalidInput, NotFound
+from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
+from stock.services import (
+    MAX_QUANTITY,
+    NOTE_MAX_LENGTH,
+    StockChange,
+    record_adjustment,
+    record_adjustments,
+    sync_alerts,
+    update_reorder_settings,
+)
+from tests.factories import StockLevelFactory
+from tests.stock.factories import stocked_level
+
+pytestmark = pytest.mark.django_db
+
+R = AdjustmentReason
+
+
+def adjust(level, reason, **kwargs):
+    return record_adjustment(reason=reason, adjusted_by="clerk", stock_id=level.stock_id, **kwargs)
+
+
+def state(level):
+    """The level's quantity and its number of ledger rows, read from the database."""
+    level.refresh_from_db()
+    return level.quantity_on_hand, StockAdjustment.objects.filter(stock=level).count()
+
+
+# --- the rules of each reason ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reason", "delta", "after"),
+    [
+        (R.CORRECTION, 3, 13),
+        (R.CORRECTION, -4, 6),
+        (R.DAMAGE, -1, 9),
+        (R.CONSUMPTION, -10, 0),
+        (R.RECEIPT, 5, 15),
+    ],
+)
+def test_each_delta_reason_changes_quantity_and_records_it(reason, delta, after):
+    level = stocked_level(10)
+
+    adjustment = adjust(level, reason, quantity_delta=delta, note="why")
+
+    stored = StockAdjustment.objects.get(pk=adjustment.pk)
+    assert (stored.reason, stored.quantity_delta, stored.quantity_after) == (reason, delta, after)
+    assert stored.note == "why"
+    assert stored.adjusted_by == "clerk"
+    assert stored.counted_quantity is None
+    assert stored.po_id is None
+    assert stored.created_at is not None
+    assert adjustment.created_at == stored.created_at
+    assert adjustment.stock.quantity_on_hand == after
+    assert state(level) == (after, 2)
+    assert level.last_counted_at is None
+
+
+@pytest.mark.parametrize(
+    ("reason", "kwargs", "field"),
+    [
+        (R.CORRECTION, {"quantity_delta": 0}, "quantity_delta"),
+        (R.DAMAGE, {"quantity_delta": 0}, "quantity_delta"),
+        (R.DAMAGE, {"quantity_delta": 2}, "quantity_delta"),
+        (R.CONSUMPTION, {"quantity_delta": 0}, "quantity_delta"),
+        (R.CONSUMPTION, {"quantity_delta": 1}, "quantity_delta"),
+        (R.RECEIPT, {"quantity_delta": 0}, "quantity_delta"),
+        (R.RECEIPT, {"quantity_delta": -1}, "quantity_delta"),
+        (R.CORRECTION, {}, "quantity_delta"),
+        (R.CORRECTION, {"counted_quantity": 3}, "counted_quantity"),
+        (R.RECEIPT, {"quantity_delta": 1, "counted_quantity": 3}, "counted_quantity"),
+        (R.COUNT, {}, "counted_quantity"),
+        (R.COUNT, {"counted_quantity": -1}, "counted_quantity"),
+        (R.COUNT, {"counted_quantity": 3, "quantity_delta": 1}, "quantity_delta"),
+        (R.CORRECTION, {"quantity_delta": MAX_QUANTITY + 1}, "quantity_delta"),
+        (R.COUNT, {"counted_quantity": MAX_QUANTITY + 1}, "counted_quantity"),
+        (R.CORRECTION, {"quantity_delta": 1, "note": "x" * (NOTE_MAX_LENGTH + 1)}, "note"),
+        (R.PO_RECEIPT, {"quantity_delta": 1}, "reason"),
+        ("restock", {"quantity_delta": 1}, "reason"),
+    ],
+)
+def test_amount_that_breaks_the_reasons_rule_is_invalid_and_writes_nothing(reason, kwargs, field):
+    level = stocked_level(10)
+
+    with pytest.raises(InvalidInput) as error:
+        adjust(level, reason, **kwargs)
+
+    assert error.value.field == field
+    assert state(level) == (10, 1)
+
+
+def test_a_note_of_the_maximum_length_is_kept():
+    level = stocked_level(10)
+    adjustment = adjust(level, R.DAMAGE, quantity_delta=-1, note="n" * NOTE_MAX_LENGTH)
+    assert StockAdjustment.objects.get(pk=adjustment.pk).note == "n" * NOTE_MAX_LENGTH
+
+
+def test_quantity_above_the_integer_column_is_invalid_and_writes_nothing():
+    level = stocked_level(10)
+    with pytest.raises(InvalidInput) as error:
+        adjust(level, R.RECEIPT, quantity_delta=MAX_QUANTITY)
+    assert error.value.field == "quantity_delta"
+    assert state(level) == (10, 1)
+
+
+@pytest.mark.parametrize("reason", [R.CONSUMPTION, R.DAMAGE, R.CORRECTION])
+def test_going_below_zero_is_a_conflict_and_writes_nothing(reason):
+    level = stocked_level(3, reorder_point=1)
+    alerts_before = ReorderAlert.objects.count()
+
+    with pytest.raises(Conflict) as error:
+        adjust(level, reason, quantity_delta=-4)
+
+    assert error.value.code == "insufficient_stock"
+    assert error.value.extra == {"quantity_on_hand": 3, "stock_id": str(level.stock_id)}
+    assert state(level) == (3, 1)
+    assert ReorderAlert.objects.count() == alerts_before
+
+
+def test_taking_exactly_all_the_stock_is_allowed():
+    level = stocked_level(3)
+    adjust(level, R.CONSUMPTION, quantity_delta=-3)
+    assert state(level) == (0, 2)
+
+
+def test_unknown_stock_id_is_not_found():
+    with pytest.raises(NotFound) as error:
+        record_adjustment(
+            reason=R.CONSUMPTION, adjusted_by="clerk", stock_id=uuid.uuid4(), quantity_delta=-1
+        )
+    assert error.value.field == "stock_id"
+    assert StockAdjustment.objects.count() == 0
+
+
+def test_a_non_uuid_stock_id_is_invalid():
+    with pytest.raises(InvalidInput) as error:
+        record_adjustment(
+            reason=R.CONSUMPTION, adjusted_by="clerk", stock_id="nope", quantity_delta=-1
+        )
+    assert error.value.field == "stock_id"
+
+
+@pytest.mark.parametrize("reason", [R.CONSUMPTION, R.CORRECTION, R.DAMAGE])
+def test_unknown_pair_is_not_found_unless_receipt(reason):
+    with pytest.raises(NotFound):
+        record_adjustment(
+            reason=reason,
+            adjusted_by="clerk",
+            item_type="tent",
+            location_id=uuid.uuid4(),
+            quantity_delta=-1,
+        )
+    with pytest.raises(NotFound):
+        record_adjustment(
+            reason=R.COUNT,
+            adjusted_by="clerk",
+            item_type="tent",
+            location_id=uuid.uuid4(),
+            counted_quantity=1,
+        )
+    assert StockLevel.objects.count() == 0
+    assert StockAdjustment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"item_type": "tent"}, "location_id"),
+        ({"location_id": uuid.uuid4()}, "item_type"),
+        ({}, "item_type"),
+        ({"item_type": "t" * 51, "location_id": uuid.uuid4()}, "item_type"),
+        ({"item_type": "tent", "location_id": "not-a-uuid"}, "location_id"),
+        ({"stock_id": uuid.uuid4(), "item_type": "tent", "location_id": uuid.uuid4()}, "stock_id"),
+    ],
+)
+def test_the_level_must_be_named_one_way(kwargs, field):
+    with pytest.raises(InvalidInput) as error:
+        record_adjustment(reason=R.RECEIPT, adjusted_by="clerk", quantity_delta=1, **kwargs)
+    assert error.value.field == field
+    assert StockLevel.objects.count() == 0
+
+
+def test_an_adjustment_needs_who_made_it():
+    level = stocked_level(3)
+    with pytest.raises(InvalidInput) as error:
+        record_adjustment(
+            reason=R.CONSUMPTION, adjusted_by="", stock_id=level.stock_id, quantity_delta=-1
+        )
+    assert error.value.field == "adjusted_by"
+    assert state(level) == (3, 1)
+
+
+def test_receipt_for_a_missing_pair_creates_the_level_with_zero_point():
+    location = uuid.uuid4()
+
+    adjustment = record_adjustment(
+        reason=R.RECEIPT,
+        adjusted_by="clerk",
+        item_type="stove",
+        location_id=str(location),
+        quantity_delta=7,
+    )
+
+    level = StockLevel.objects.get(item_type="stove", location_id=location)
+    assert adjustment.stock.pk == level.pk
+    assert (level.quantity_on_hand, level.reorder_point, level.reorder_quantity) == (7, 0, 0)
+    assert level.last_counted_at is None
+    assert list(level.adjustments.values_list("reason", "quantity_delta", "quantity_after")) == [
+        ("receipt", 7, 7)
+    ]
+    assert not ReorderAlert.objects.filter(stock=level).exists()
+
+
+def test_receipt_by_pair_for_an_existing_level_adds_to_it():
+    level = stocked_level(4)
+    record_adjustment(
+        reason=R.RECEIPT,
+        adjusted_by="clerk",
+        item_type=level.item_type,
+        location_id=level.location_id,
+        quantity_delta=6,
+    )
+    assert StockLevel.objects.filter(item_type=level.item_type).count() == 1
+    assert state(level) == (10, 2)
+
+
+def test_count_sets_the_quantity_and_records_the_difference():
+    level = stocked_level(10, reorder_point=2)
+
+    adjustment = adjust(level, R.COUNT, counted_quantity=6, note="cycle count")
+
+    stored = StockAdjustment.objects.get(pk=adjustment.pk)
+    assert (stored.quantity_delta, stored.quantity_after, stored.counted_quantity) == (-4, 6, 6)
+    assert state(level) == (6, 2)
+    assert level.last_counted_at is not None
+    assert level.last_counted_at == adjustment.stock.last_counted_at
+
+
+def test_count_above_the_quantity_records_a_positive_difference():
+    level = stocked_level(2)
+    adjustment = adjust(level, R.COUNT, counted_quantity=9)
+    assert (adjustment.quantity_delta, adjustment.quantity_after) == (7, 9)
+    assert state(level) == (9, 2)
+
+
+def test_count_matching_the_quantity_records_zero_and_stamps_the_count():
+    level = stocked_level(5)
+
+    adjustment = adjust(level, R.COUNT, counted_quantity=5)
+
+    assert (adjustment.quantity_delta, adjustment.quantity_after) == (0, 5)
+    assert state(level) == (5, 2)
+    assert level.last_counted_at is not None
+
+
+def test_count_to_zero_is_allowed():
+    level = stocked_level(5)
+    adjust(level, R.COUNT, counted_quantity=0)
+    assert state(level) == (0, 2)
+
+
+# --- several changes at once (the purchase order receipt) ------------------------------------
+
+
+def test_po_receipt_lines_apply_in_one_go_creating_missing_levels():
+    existing = stocked_level(1, reorder_point=3)
+    assert ReorderAlert.objects.filter(stock=existing, resolved_at__isnull=True).exists()
+    new_location = uuid.uuid4()
+    po_id = uuid.uuid4()
+
+    adjustments = record_adjustments(
+        reason=R.PO_RECEIPT,
+        adjusted_by="receiver",
+        po_id=po_id,
+        changes=[
+            StockChange(
+                item_type=existing.item_type,
+                location_id=str(existing.location_id),
+                quantity_delta=5,
+            ),
+            StockChange(item_type="kayak", location_id=new_location, quantity_delta=2),
+            StockChange(
+                item_type=existing.item_type, location_id=existing.location_id, quantity_delta=1
+            ),
+        ],
+    )
+
+    assert [a.quantity_after for a in adjustments] == [6, 2, 7]
+    assert {a.po_id for a in adjustments} == {po_id}
+    assert state(existing) == (7, 3)
+    assert StockLevel.objects.get(item_type="kayak", location_id=new_location).quantity_on_hand == 2
+    alert = ReorderAlert.objects.get(stock=existing)
+    assert alert.resolved_at is not None
+
+
+def test_a_batch_with_one_line_below_zero_writes_nothing_at_all():
+    level = stocked_level(2)
+    location = uuid.uuid4()
+
+    with pytest.raises(Conflict):
+        record_adjustments(
+            reason=R.CORRECTION,
+            adjusted_by="clerk",
+            changes=[
+                StockChange(stock_id=level.stock_id, quantity_delta=5),
+                StockChange(stock_id=level.stock_id, quantity_delta=-8),
+            ],
+        )
+    with pytest.raises(NotFound):
+        record_adjustments(
+            reason=R.PO_RECEIPT,
+            adjusted_by="clerk",
+            changes=[
+                StockChange(item_type="kayak", location_id=location, quantity_delta=2),
+                StockChange(stock_id=uuid.uuid4(), quantity_delta=1),
+            ],
+        )
+
+    assert state(level) == (2, 1)
+    assert not StockLevel.objects.filter(location_id=location).exists()
+
+
+def test_no_changes_write_nothing():
+    with CaptureQueriesContext(connection) as queries:
+        assert record_adjustments(reason=R.PO_RECEIPT, adjusted_by="x", changes=[]) == []
+    assert len(queries) == 0
+
+
+# --- statement counts ------------------------------------------------------------------------
+
+
+def _verbs(queries):
+    return [query["sql"].split(None, 1)[0].upper() for query in queries]
+
+
+def test_an_adjustment_by_id_runs_four_statements():
+    level = stocked_level(10, reorder_point=2)
+
+    with CaptureQueriesContext(connection) as queries:
+        adjust(level, R.CONSUMPTION, quantity_delta=-1)
+
+    # SAVEPOINT/RELEASE stand in for BEGIN/COMMIT inside the test's transaction. Lock, update,
+    # ledger row, alert sync (the level stays above its point: resolve, a no-op).
+    assert _verbs(queries) == ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+    assert "FOR UPDATE" in queries[1]["sql"]
+
+
+def test_a_receipt_by_pair_runs_five_statements_whatever_the_number_of_lines():
+    levels = [stocked_level(0, reorder_point=0) for _ in range(3)]
+
+    def receive(count):
+        with CaptureQueriesContext(connection) as queries:
+            record_adjustments(
+                reason=R.PO_RECEIPT,
+                adjusted_by="receiver",
+                changes=[
+                    StockChange(
+                        item_type=lv.item_type, location_id=lv.location_id, quantity_delta=1
+                    )
+                    for lv in levels[:count]
+                ]
+                + [StockChange(item_type="new", location_id=uuid.uuid4(), quantity_delta=1)],
+            )
+        return _verbs(queries)
+
+    one, three = receive(1), receive(3)
+    assert one == three
+    assert one == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+
+
+# --- reorder alerts --------------------------------------------------------------------------
+
+
+def open_alerts(level):
+    return list(ReorderAlert.objects.filter(stock=level, resolved_at__isnull=True))
+
+
+def test_alert_opens_at_the_point_not_above_it():
+    level = stocked_level(7, reorder_point=5)
+    adjust(level, R.CONSUMPTION, quantity_delta=-1)
+    assert open_alerts(level) == []
+
+    adjust(level, R.CONSUMPTION, quantity_delta=-1)
+
+    [alert] = open_alerts(level)
+    assert (alert.quantity_at_open, alert.reorder_point_at_open) == (5, 5)
+    assert alert.created_at is not None
+
+
+def test_a_second_drop_below_the_point_keeps_the_one_open_alert():
+    level = stocked_level(5, reorder_point=5)
+    [first] = open_alerts(level)
+
+    adjust(level, R.CONSUMPTION, quantity_delta=-2)
+    adjust(level, R.COUNT, counted_quantity=1)
+
+    assert open_alerts(level) == [first]
+    assert ReorderAlert.objects.filter(stock=level).count() == 1
+
+
+def test_alert_resolves_when_the_quantity_rises_above_the_point_and_reopens_later():
+    level = stocked_level(2, reorder_point=5)
+    [alert] = open_alerts(level)
+
+    adjust(level, R.RECEIPT, quantity_delta=3)
+    assert open_alerts(level) == [alert], "at the point is still at or below"
+
+    adjust(level, R.RECEIPT, quantity_delta=1)
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    assert open_alerts(level) == []
+
+    adjust(level, R.DAMAGE, quantity_delta=-4)
+    [reopened] = open_alerts(level)
+    assert reopened.pk != alert.pk
+    assert ReorderAlert.objects.filter(stock=level).count() == 2
+
+
+def test_a_count_resolves_or_opens_the_alert():
+    level = stocked_level(1, reorder_point=3)
+    adjust(level, R.COUNT, counted_quantity=10)
+    assert open_alerts(level) == []
+    adjust(level, R.COUNT, counted_quantity=3)
+    assert len(open_alerts(level)) == 1
+
+
+def test_a_new_reorder_point_opens_and_resolves_the_alert():
+    level = stocked_level(10, reorder_point=2)
+
+    updated = update_reorder_settings(stock_id=level.stock_id, reorder_point=10, reorder_quantity=4)
+    assert (updated.reorder_point, updated.reorder_quantity) == (10, 4)
+    [alert] = open_alerts(level)
+
+    update_reorder_settings(stock_id=str(level.stock_id), reorder_point=9)
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    level.refresh_from_db()
+    assert (level.reorder_point, level.reorder_quantity) == (9, 4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"reorder_point": -1}, "reorder_point"), ({"reorder_quantity": -1}, "reorder_quantity")],
+)
+def test_negative_reorder_settings_are_invalid(kwargs, field):
+    level = stocked_level(1, reorder_point=0)
+    with pytest.raises(InvalidInput) as error:
+        update_reorder_settings(stock_id=level.stock_id, **kwargs)
+    assert error.value.field == field
+    level.refresh_from_db()
+    assert (level.reorder_point, level.reorder_quantity) == (0, 20)
+
+
+def test_reorder_settings_of_unknown_level_is_not_found():
+    with pytest.raises(NotFound):
+        update_reorder_settings(stock_id=uuid.uuid4(), reorder_point=1)
+
+
+def test_sync_alerts_runs_at_most_two_statements_for_many_levels():
+    levels = [StockLevelFactory(quantity_on_hand=q, reorder_point=5) for q in (0, 3, 8, 9)]
+    with CaptureQueriesContext(connection) as queries:
+        sync_alerts(levels=levels)
+        sync_alerts(levels=levels)
+    assert len(queries) == 4
+    assert ReorderAlert.objects.filter(resolved_at__isnull=True).count() == 2
+
+
+# --- the ledger --------------------------------------------------------------------------------
+
+
+def assert_ledger_holds():
+    """For every level: quantity == sum of its ledger, the latest row's quantity_after agrees,
+    and exactly one alert is open when it is at or below its point (none otherwise)."""
+    ledger = dict(
+        StockAdjustment.objects.values("stock")
+        .annotate(total=Sum("quantity_delta"))
+        .values_list("stock", "total")
+    )
+    open_alerts = dict(
+        ReorderAlert.objects.filter(resolved_at__isnull=True)
+        .values("stock")
+        .annotate(n=Count("pk"))
+        .values_list("stock", "n")
+    )
+    levels = list(StockLevel.objects.all())
+    assert levels
+    for level in levels:
+        assert level.quantity_on_hand == ledger.get(level.stock_id, 0), level
+        latest = level.adjustments.order_by("-created_at", "-quantity_after").first()
+        if latest is not None:
+            assert latest.quantity_after == level.quantity_on_hand
+        expected_open = 1 if level.quantity_on_hand <= level.reorder_point else 0
+        assert open_alerts.get(level.stock_id, 0) == expected_open, level
+
+
+def test_ledger_invariant_holds_after_a_random_mix_of_operations():
+    rng = random.Random(20260504)
+    locations = [uuid.uuid4() for _ in range(3)]
+    pairs = [(item, loc) for item in ("tent", "stove", "rope") for loc in locations]
+    outcomes = {"ok": 0, "conflict": 0, "invalid": 0, "not_found": 0}
+
+    for _ in range(300):
+        item_type, location_id = rng.choice(pairs)
+        level = StockLevel.objects.filter(item_type=item_type, location_id=location_id).first()
+        op = rng.choice(["receipt", "po", "consume", "damage", "correct", "count", "point"])
+        try:
+            if op == "receipt" or level is None:
+                record_adjustment(
+                    reason=R.RECEIPT,
+                    adjusted_by="r",
+                    item_type=item_type,
+                    location_id=location_id,
+                    quantity_delta=rng.randint(1, 9),
+                )
+            elif op == "po":
+                other = rng.choice(pairs)
+                record_adjustments(
+                    reason=R.PO_RECEIPT,
+                    adjusted_by="po",
+                    po_id=uuid.uuid4(),
+                    changes=[
+                        StockChange(item_type=i, location_id=loc, quantity_delta=rng.randint(1, 5))
+                        for i, loc in ((item_type, location_id), other)
+                    ],
+                )
+            elif op == "consume":
+                adjust(level, R.CONSUMPTION, quantity_delta=-rng.randint(1, 8))
+            elif op == "damage":
+                adjust(level, R.DAMAGE, quantity_delta=-rng.randint(0, 3))
+            elif op == "correct":
+                adjust(level, R.CORRECTION, quantity_delta=rng.randint(-6, 6))
+            elif op == "count":
+                adjust(level, R.COUNT, counted_quantity=rng.randint(0, 12))
+            else:
+                update_reorder_settings(stock_id=level.stock_id, reorder_point=rng.randint(0, 8))
+            outcomes["ok"] += 1
+        except Conflict:
+            outcomes["conflict"] += 1
+        except InvalidInput:
+            outcomes["invalid"] += 1
+
+    assert outcomes["ok"] > 150
+    assert outcomes["conflict"] > 0
+    assert outcomes["invalid"] > 0
+    assert StockLevel.objects.count() == len(pairs)
+    assert_ledger_holds()
