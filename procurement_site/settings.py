@@ -41,6 +41,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id (see procurement_site.logging).
+    "procurement_site.middleware.RequestIdMiddleware",
+    # Probes answer before host validation and the HTTPS redirect: they come from the
+    # orchestrator with the pod's address as Host, over plain HTTP.
+    "procurement_site.middleware.HealthCheckMiddleware",
+    "procurement_site.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -78,7 +84,10 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env.path("SQLITE_PATH", default=BASE_DIR / "var" / "procurement.sqlite3"),
+            # A plain pathlib.Path: environ.Path breaks the SQLite backend's ``in`` checks.
+            "NAME": Path(
+                env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "procurement.sqlite3"))
+            ),
         }
     }
 
@@ -95,6 +104,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_idle": env.float("DB_POOL_MAX_IDLE_SECONDS", default=600.0),
             "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=10.0),
         }
+        # The pool checks a connection before handing it out, so connections broken by a
+        # database restart are replaced instead of failing the next request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     # Lets several test runs share one server (e.g. two checkouts) without clashing.
@@ -162,19 +174,58 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "ENUM_NAME_OVERRIDES": {},
+    # One name for the purchase-order status set, wherever a field uses it (status, transitions).
+    "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "procurement.models.POStatus"},
 }
 
 # --- Domain settings -------------------------------------------------------------------------
 DEFAULT_LEAD_TIME_DAYS = env.int("DEFAULT_LEAD_TIME_DAYS", default=7)
 
+# --- Backups (manage.py backup_database / restore_database) ----------------------------------
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
+# Where pg_dump and pg_restore are looked up; empty: on PATH. Their major version must be at
+# least the server's (e.g. /usr/lib/postgresql/16/bin).
+PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
+
+# --- Logging: one JSON object per line on stderr --------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING_CONFIG = "procurement_site.logging.configure"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "procurement_site.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replace Django's own handlers (plain text, mail to admins) by propagation to root.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Python warnings, captured by LOGGING_CONFIG, become JSON lines too.
+        "py.warnings": {"handlers": [], "propagate": True},
+    },
+}
+
 # --- Security (production) ---------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind a TLS-terminating proxy that sets (and strips client-sent) X-Forwarded-Proto, requests
+# it received over HTTPS count as secure. Set DJANGO_SECURE_PROXY_SSL_HEADER=0 when the service
+# is reached without such a proxy, or a client could claim HTTPS.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG
+)
+# Only sends the ``preload`` token; listing a domain is a separate, manual submission.
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
 X_FRAME_OPTIONS = "DENY"

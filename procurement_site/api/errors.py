@@ -7,10 +7,13 @@ added by an error that has more to say.
 """
 
 import logging
+import sys
 
+import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
+from psycopg_pool import PoolTimeout
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -38,6 +41,34 @@ DRF_CODES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
 }
+
+
+# Errors meaning "the database cannot be reached right now": the pool gave no connection in time
+# (``PoolTimeout``, which Django usually wraps in its ``OperationalError``), the server refused or
+# dropped the connection. Retrying later can succeed, hence 503 rather than 500.
+DATABASE_UNAVAILABLE_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+RETRY_AFTER_SECONDS = "5"
+
+
+def is_database_unavailable(exc):
+    return isinstance(exc, DATABASE_UNAVAILABLE_ERRORS)
+
+
+def database_unavailable_body():
+    return error_body(503, "database_unavailable", "The database is unavailable; retry shortly.")
+
+
+def database_unavailable_response():
+    """The 503 for Django views and middleware (DRF views get theirs from the handler below)."""
+    response = JsonResponse(database_unavailable_body(), status=503)
+    response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
 
 
 def error_body(status_code, code, message, fields=None, **extra):
@@ -84,13 +115,10 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, OperationalError | InterfaceError):
+    elif is_database_unavailable(exc):
         logger.warning("database unavailable: %s", exc)
-        body = error_body(
-            503, "database_unavailable", "The database is unavailable; retry shortly."
-        )
-        response = _response(body, 503)
-        response["Retry-After"] = "5"
+        response = _response(database_unavailable_body(), 503)
+        response["Retry-After"] = RETRY_AFTER_SECONDS
         return response
     elif isinstance(exc, DatabaseError):
         logger.exception("database error")
@@ -137,6 +165,10 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    """Django's handler500; it runs while the exception is being handled, so ``sys.exc_info``
+    tells a database outage (e.g. in a middleware loading the session) from a bug."""
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response()
     return JsonResponse(
         error_body(500, "server_error", "The server failed to process the request."), status=500
     )
