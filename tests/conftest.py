@@ -1,7 +1,8 @@
 import pytest
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import TokenFactory, UserFactory
+from tests.factories import UserFactory
 
 ALL_PERMS = [
     "suppliers.add_supplier",
@@ -17,10 +18,17 @@ ALL_PERMS = [
 def client_for(user):
     """An API client authenticated with the user's token, as API consumers call."""
     client = APIClient()
-    token = TokenFactory(user=user)
+    token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     client.user = user
     return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The factories set a password on every user; the production hasher takes most of a second
+    on a shared machine, for nothing these tests look at."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
