@@ -7,6 +7,8 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from common.fields import FixedCharField
 
+# Every transition needs the change permission; approving and rejecting the approve one too.
+CHANGE_PERMISSION = "procurement.change_purchaseorder"
 APPROVE_PERMISSION = "procurement.approve_purchaseorder"
 
 
@@ -23,6 +25,23 @@ class POStatus(models.TextChoices):
 FINAL_STATUSES = (POStatus.RECEIVED, POStatus.REJECTED, POStatus.CANCELLED)
 
 
+def in_machine_order(statuses):
+    """The given statuses in the order ``POStatus`` lists them (the machine's order)."""
+    wanted = set(statuses)
+    return [status for status in POStatus.values if status in wanted]
+
+
+# The transition method that moves a PO to each status (``draft`` is no target).
+TRANSITION_METHODS = {
+    POStatus.SUBMITTED: "submit",
+    POStatus.APPROVED: "approve",
+    POStatus.REJECTED: "reject",
+    POStatus.SHIPPED: "ship",
+    POStatus.RECEIVED: "receive",
+    POStatus.CANCELLED: "cancel",
+}
+
+
 class StatusField(FSMField):
     """The protected status column, with the page's database default ``'draft'``.
 
@@ -34,12 +53,20 @@ class StatusField(FSMField):
 
 
 def has_line_items(po):
+    """Uses the prefetched lines when there are some (lists and detail), else one query."""
+    prefetched = getattr(po, "_prefetched_objects_cache", {})
+    if "line_items" in prefetched:
+        return bool(prefetched["line_items"])
     return po.line_items.exists()
 
 
 def may_approve(po, user):
     """Approving and rejecting need the permission, and nobody approves their own PO."""
-    return user.has_perm(APPROVE_PERMISSION) and user.get_username() != po.created_by
+    return (
+        user.has_perm(CHANGE_PERMISSION)
+        and user.has_perm(APPROVE_PERMISSION)
+        and user.get_username() != po.created_by
+    )
 
 
 class PurchaseOrder(FSMModelMixin, models.Model):
@@ -108,7 +135,11 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         return self.status in FINAL_STATUSES
 
     @transition(
-        field=status, source=POStatus.DRAFT, target=POStatus.SUBMITTED, conditions=[has_line_items]
+        field=status,
+        source=POStatus.DRAFT,
+        target=POStatus.SUBMITTED,
+        conditions=[has_line_items],
+        permission=CHANGE_PERMISSION,
     )
     def submit(self):
         """Send the PO for approval; it needs at least one line."""
@@ -125,11 +156,21 @@ class PurchaseOrder(FSMModelMixin, models.Model):
     def reject(self):
         """Reject the PO, with a reason."""
 
-    @transition(field=status, source=POStatus.APPROVED, target=POStatus.SHIPPED)
+    @transition(
+        field=status,
+        source=POStatus.APPROVED,
+        target=POStatus.SHIPPED,
+        permission=CHANGE_PERMISSION,
+    )
     def ship(self):
         """The supplier has shipped the goods."""
 
-    @transition(field=status, source=POStatus.SHIPPED, target=POStatus.RECEIVED)
+    @transition(
+        field=status,
+        source=POStatus.SHIPPED,
+        target=POStatus.RECEIVED,
+        permission=CHANGE_PERMISSION,
+    )
     def receive(self):
         """The goods came in; the service adds them to stock."""
 
@@ -137,6 +178,7 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         field=status,
         source=[POStatus.DRAFT, POStatus.SUBMITTED, POStatus.APPROVED],
         target=POStatus.CANCELLED,
+        permission=CHANGE_PERMISSION,
     )
     def cancel(self):
         """Abandon the PO before it ships."""

@@ -1,1 +1,12 @@
-urlpatterns = []
+from django.urls import path
+
+from procurement.views import PurchaseOrderDetailView, PurchaseOrderListCreateView
+
+urlpatterns = [
+    path("purchase-orders", PurchaseOrderListCreateView.as_view(), name="purchase-order-list"),
+    path(
+        "purchase-orders/<str:po_id>",
+        PurchaseOrderDetailView.as_view(),
+        name="purchase-order-detail",
+    ),
+]

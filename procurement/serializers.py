@@ -1,0 +1,131 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from procurement import selectors
+from procurement.models import POLineItem, POStatus, POStatusChange, PurchaseOrder
+from procurement.services import (
+    MAX_ITEM_TYPE_LENGTH,
+    MAX_LINES,
+    MAX_QUANTITY,
+    MAX_REASON_LENGTH,
+    MAX_UNIT_PRICE,
+)
+
+
+class CaseInsensitiveChoiceField(serializers.ChoiceField):
+    """A choice given in any case; stored and returned in lower case."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().lower()
+        return super().to_internal_value(data)
+
+
+class LineItemInputSerializer(serializers.Serializer):
+    item_type = serializers.CharField(max_length=MAX_ITEM_TYPE_LENGTH, allow_blank=False)
+    location_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.00"),
+        max_value=MAX_UNIT_PRICE,
+        help_text="Money as a decimal string with at most two places.",
+    )
+
+
+def _line_items_field(**kwargs):
+    return LineItemInputSerializer(
+        many=True,
+        allow_empty=True,
+        max_length=MAX_LINES,
+        help_text=(
+            f"All the lines (at most {MAX_LINES}); the total of quantity x unit_price must not "
+            "exceed 99999999.99. A draft may have none, but submitting needs one."
+        ),
+        **kwargs,
+    )
+
+
+class PurchaseOrderCreateSerializer(serializers.Serializer):
+    supplier_id = serializers.UUIDField(help_text="An existing, active supplier.")
+    currency = serializers.CharField(
+        required=False, help_text="ISO 4217 code, any case; default USD."
+    )
+    line_items = _line_items_field()
+
+
+class PurchaseOrderUpdateSerializer(serializers.Serializer):
+    status = CaseInsensitiveChoiceField(
+        choices=POStatus.choices,
+        required=False,
+        help_text="The next status (any case). `rejected` needs a `reason`.",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_REASON_LENGTH,
+        help_text="Why: required to reject, kept in the history for any status change.",
+    )
+    supplier_id = serializers.UUIDField(required=False, help_text="Drafts only.")
+    currency = serializers.CharField(required=False, help_text="Drafts only. ISO 4217 code.")
+    line_items = _line_items_field(required=False)
+
+
+class LineItemSerializer(serializers.ModelSerializer):
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = POLineItem
+        fields = [
+            "line_item_id",
+            "item_type",
+            "location_id",
+            "quantity",
+            "unit_price",
+            "line_total",
+        ]
+        read_only_fields = fields
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = POStatusChange
+        fields = ["from_status", "to_status", "changed_by", "changed_at", "reason"]
+        read_only_fields = fields
+
+
+class PurchaseOrderSerializer(serializers.ModelSerializer):
+    """A purchase order as returned. ``available_transitions`` depends on the requesting user."""
+
+    supplier_id = serializers.UUIDField(read_only=True)
+    available_transitions = serializers.SerializerMethodField()
+    line_items = LineItemSerializer(many=True, read_only=True)
+    status_history = StatusChangeSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = [
+            "po_id",
+            "supplier_id",
+            "status",
+            "total_amount",
+            "currency",
+            "approved_by",
+            "submitted_at",
+            "approved_at",
+            "created_at",
+            "created_by",
+            "expected_delivery_date",
+            "received_at",
+            "available_transitions",
+            "line_items",
+            "status_history",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(POStatus.choices)))
+    def get_available_transitions(self, po):
+        return selectors.available_transitions(po=po, user=self.context["request"].user)
