@@ -22,12 +22,6 @@ def line(item_type="tent-2p", quantity=3, unit_price="10.00", location_id=LOCATI
     }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The factories set passwords; the default hasher is slow on purpose, tests need not be."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def supplier(db):
     return SupplierFactory(lead_time_days=7)
