@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/procurement
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key \
 	DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1
 
-.PHONY: install run test lint format check-deploy
+.PHONY: install run test lint format check-deploy backup restore test-ops
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,16 @@ format: install
 check-deploy: install
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(openssl rand -hex 32)} \
 		DJANGO_ALLOWED_HOSTS=procurement.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+# A backup of the configured database (DATABASE_URL) into BACKUP_DIR (default ./backups).
+backup: install
+	$(PY) manage.py backup_database
+
+# make restore FILE=backups/procurement-20260101T020000Z.dump [RESTORE_ARGS="--database-url ... --force"]
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/procurement-....dump"; exit 2; }
+	$(PY) manage.py restore_database "$(FILE)" $(RESTORE_ARGS)
+
+# The operations tests: backups, restores, outage against a real server, settings, logs.
+test-ops: install
+	$(TEST_ENV) $(PY) -m pytest tests/site $(PYTEST_ARGS)
