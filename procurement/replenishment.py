@@ -532,26 +532,28 @@ def _apply_batch(batch, *, inputs, now):
 
 
 def _write_levels(levels):
-    """Set each level's reorder point and latest-calculation pointer: one ``UPDATE ... FROM
-    (VALUES ...)`` on PostgreSQL, ``bulk_update`` elsewhere (SQLite, for ``make run``)."""
+    """Set each level's reorder point and latest-calculation pointer: on PostgreSQL one
+    ``UPDATE ... FROM unnest(arrays)`` (three parameters, whatever the batch size), elsewhere
+    (SQLite, for ``make run``) ``bulk_update``."""
     if connection.vendor != "postgresql":
         StockLevel.objects.bulk_update(
             levels, ["reorder_point", "reorder_calculation"], batch_size=500
         )
         return
-    values = ", ".join(["(%s::uuid, %s::integer, %s::uuid)"] * len(levels))
-    params = []
-    for level in levels:
-        params += [level.stock_id, level.reorder_point, level.reorder_calculation_id]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             UPDATE stock_levels AS s
             SET reorder_point = v.reorder_point, reorder_calculation_id = v.calculation_id
-            FROM (VALUES {values}) AS v (stock_id, reorder_point, calculation_id)
+            FROM unnest(%s::uuid[], %s::integer[], %s::uuid[])
+                 AS v (stock_id, reorder_point, calculation_id)
             WHERE s.stock_id = v.stock_id
             """,
-            params,
+            [
+                [level.stock_id for level in levels],
+                [level.reorder_point for level in levels],
+                [level.reorder_calculation_id for level in levels],
+            ],
         )
 
 

@@ -27,10 +27,11 @@ class ProgressBar:
         share = done / total if total else 1.0
         filled = round(self.width * share)
         bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {share:4.0%}  {done}/{total}", ending="")
+        # Plain text: Django would colour stderr as an error on a terminal.
+        self.stream.write(f"\r[{bar}] {share:4.0%}  {done}/{total}", style_func=str, ending="")
         self.stream.flush()
         if done >= total:
-            self.stream.write("")
+            self.stream.write("", style_func=str)
 
 
 class Command(BaseCommand):
