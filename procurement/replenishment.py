@@ -150,14 +150,11 @@ def expected_lead_time_days(supplier):
 
 
 def expected_delivery_date(*, supplier, at):
-    """``at`` plus the supplier's expected lead time, rounded up to a whole day (``TIME_ZONE``).
-
-    E.g. 2025-03-01 09:00 plus 7.2 days is 2025-03-08 13:48, so 2025-03-09; exactly midnight
-    stays that day.
+    """The day of ``at`` (in ``TIME_ZONE``) plus the supplier's expected lead time rounded up to
+    whole days: a delivery promised within 7.2 days is expected on day 8, within 7 days on day 7.
     """
-    arrival = timezone.localtime(at + timedelta(days=expected_lead_time_days(supplier)))
-    day = arrival.date()
-    return day if arrival.time() == time.min else day + timedelta(days=1)
+    days = math.ceil(expected_lead_time_days(supplier))
+    return timezone.localdate(at) + timedelta(days=days)
 
 
 # --- Reorder points -----------------------------------------------------------------------------

@@ -9,10 +9,8 @@ django-fsm does not check a transition's permission when the transition is calle
 check ``can_proceed`` (409) and ``has_transition_perm`` (403) themselves, under the row lock.
 """
 
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
@@ -33,6 +31,7 @@ from procurement.models import (
     PurchaseOrder,
     in_machine_order,
 )
+from procurement.replenishment import expected_delivery_date, refresh_supplier_performance
 from stock.models import AdjustmentReason
 from stock.services import StockChange, record_adjustments
 from suppliers.models import Supplier
@@ -60,15 +59,6 @@ class LineInput:
     location_id: UUID
     quantity: int
     unit_price: Decimal
-
-
-def expected_lead_time_days(supplier):
-    """Whole days from submission (or approval) to delivery: the supplier's learned expected lead
-    time when there is one, else its declared lead time, rounded up."""
-    days = supplier.expected_lead_time_days
-    if days is None:
-        days = supplier.lead_time_days
-    return math.ceil(days)
 
 
 def clean_currency(value):
@@ -167,6 +157,9 @@ def update_purchase_order(
         if target is not None:
             changed += _transition(po, target=target, user=user, reason=reason, now=now)
         _save(po, changed)
+        if target == POStatus.RECEIVED:
+            # Reads the received POs back, this one included: after the save.
+            refresh_supplier_performance(supplier_id=po.supplier_id, now=now)
     return po
 
 
@@ -226,14 +219,14 @@ def _transition(po, *, target, user, reason, now):
 
 def _on_submitted(po, *, user, now):
     po.submitted_at = now
-    po.expected_delivery_date = _delivery_date(po.supplier, now)
+    po.expected_delivery_date = expected_delivery_date(supplier=po.supplier, at=now)
     return ["submitted_at", "expected_delivery_date"]
 
 
 def _on_approved(po, *, user, now):
     po.approved_by = user.get_username()
     po.approved_at = now
-    po.expected_delivery_date = _delivery_date(po.supplier, now)
+    po.expected_delivery_date = expected_delivery_date(supplier=po.supplier, at=now)
     return ["approved_by", "approved_at", "expected_delivery_date"]
 
 
@@ -299,10 +292,6 @@ def _not_permitted(po, target, user):
     return PermissionDenied(
         f"Moving a purchase order to {target} needs the permission {APPROVE_PERMISSION}."
     )
-
-
-def _delivery_date(supplier, now):
-    return timezone.localdate(now) + timedelta(days=expected_lead_time_days(supplier))
 
 
 # --- helpers -------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from procurement.models import PurchaseOrder
 from stock import selectors as stock_selectors
@@ -130,3 +132,23 @@ def test_reorder_alerts_report_the_quantity_on_order(reader_client, po_in):
         a.stock.item_type: a.quantity_on_order for a in stock_selectors.list_open_alerts()
     }
     assert by_selector == on_order
+
+
+def test_receiving_teaches_the_supplier_its_lead_time(warehouse, po_in, supplier):
+    """The receipt records the actual lead time (received_at - approved_at) on the supplier."""
+    po = po_in("shipped")
+    approved_at = timezone.now() - timedelta(days=4)
+    PurchaseOrder.objects.filter(pk=po.po_id).update(
+        approved_at=approved_at, expected_delivery_date=timezone.localdate()
+    )
+
+    move(warehouse, po.po_id, "received")
+
+    supplier.refresh_from_db()
+    received = PurchaseOrder.objects.get(pk=po.po_id)
+    actual = (received.received_at - approved_at).total_seconds() / 86400
+    # EWMA seeded with the declared 7 days: 0.3 * actual + 0.7 * 7
+    assert float(supplier.expected_lead_time_days) == pytest.approx(0.3 * actual + 4.9, abs=1e-3)
+    assert supplier.receipts_count == 1
+    assert supplier.lead_time_stddev_days == 0
+    assert supplier.on_time_rate == 1

@@ -191,16 +191,16 @@ def test_expected_lead_time_is_declared_until_three_receipts(receipts_count, exp
 @pytest.mark.parametrize(
     ("at", "learned", "receipts", "due"),
     [
-        # declared 7: Mar 1 09:00 + 7 days = Mar 8 09:00 -> rounded up to Mar 9
-        (datetime(2025, 3, 1, 9, 0, tzinfo=UTC), None, 0, date(2025, 3, 9)),
-        # exactly midnight stays that day
+        # declared 7: Mar 1 + 7 days, whatever the hour
+        (datetime(2025, 3, 1, 9, 0, tzinfo=UTC), None, 0, date(2025, 3, 8)),
         (datetime(2025, 3, 1, 0, 0, tzinfo=UTC), None, 0, date(2025, 3, 8)),
-        # learned 6.5: Mar 1 12:00 + 6.5 days = Mar 8 00:00
+        (datetime(2025, 3, 1, 23, 59, tzinfo=UTC), None, 0, date(2025, 3, 8)),
+        # learned 6.5 -> 7 days
         (datetime(2025, 3, 1, 12, 0, tzinfo=UTC), "6.500", 3, date(2025, 3, 8)),
-        # learned 7.2: Mar 1 09:00 + 7.2 days = Mar 8 13:48 -> Mar 9
+        # learned 7.2 -> 8 days
         (datetime(2025, 3, 1, 9, 0, tzinfo=UTC), "7.200", 3, date(2025, 3, 9)),
-        # learned but only 2 receipts: declared 7 from Mar 1 12:00 -> Mar 8 12:00 -> Mar 9
-        (datetime(2025, 3, 1, 12, 0, tzinfo=UTC), "6.500", 2, date(2025, 3, 9)),
+        # learned but only 2 receipts: declared 7
+        (datetime(2025, 3, 1, 12, 0, tzinfo=UTC), "6.500", 2, date(2025, 3, 8)),
     ],
 )
 def test_expected_delivery_date_rounds_up_to_whole_days(at, learned, receipts, due):
@@ -219,5 +219,5 @@ def test_refresh_then_delivery_estimate_uses_learned_lead_time():
     _refresh(supplier)
     # 10 -> 0.3*4 + 0.7*10 = 8.2 -> 0.3*4 + 0.7*8.2 = 6.94 -> 0.3*4 + 0.7*6.94 = 6.058
     assert Supplier.objects.get(pk=supplier.pk).expected_lead_time_days == Decimal("6.058")
-    # Jun 1 12:00 + 6.058 days = Jun 7 13:23 -> Jun 8
+    # Jun 1 + 6.058 days rounded up to 7 -> Jun 8
     assert expected_delivery_date(supplier=supplier, at=NOW) == date(2025, 6, 8)
