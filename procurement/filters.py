@@ -1,7 +1,9 @@
 import django_filters
 from django_filters.fields import ChoiceField
 
+from procurement import selectors
 from procurement.models import POStatus, PurchaseOrder
+from procurement_site.api.filters import StrictBooleanFilter
 
 
 class LowerCaseChoiceField(ChoiceField):
@@ -28,7 +30,16 @@ class PurchaseOrderFilter(django_filters.FilterSet):
         lookup_expr="lt",
         help_text="Created before this ISO 8601 date or date-time (UTC unless an offset).",
     )
+    overdue = StrictBooleanFilter(
+        method="filter_overdue",
+        help_text="true: only POs past their expected delivery date and not yet delivered; "
+        "false: only the others.",
+    )
 
     class Meta:
         model = PurchaseOrder
-        fields = ["status", "supplier_id", "created_after", "created_before"]
+        fields = ["status", "supplier_id", "created_after", "created_before", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        condition = selectors.overdue_condition()
+        return queryset.filter(condition) if value else queryset.exclude(condition)

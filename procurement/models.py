@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from common.fields import FixedCharField
@@ -23,6 +24,8 @@ class POStatus(models.TextChoices):
 
 
 FINAL_STATUSES = (POStatus.RECEIVED, POStatus.REJECTED, POStatus.CANCELLED)
+# Statuses in which a delivery is still expected: past its date, such a PO is overdue.
+AWAITING_DELIVERY_STATUSES = (POStatus.SUBMITTED, POStatus.APPROVED, POStatus.SHIPPED)
 
 
 def in_machine_order(statuses):
@@ -133,6 +136,15 @@ class PurchaseOrder(FSMModelMixin, models.Model):
     @property
     def is_final(self):
         return self.status in FINAL_STATUSES
+
+    @property
+    def is_overdue(self):
+        """Past its expected delivery date and still awaiting delivery."""
+        return (
+            self.status in AWAITING_DELIVERY_STATUSES
+            and self.expected_delivery_date is not None
+            and self.expected_delivery_date < timezone.localdate()
+        )
 
     @transition(
         field=status,

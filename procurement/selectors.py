@@ -2,11 +2,13 @@
 
 from uuid import UUID
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Subquery, Sum
+from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from common.errors import NotFound
 from procurement.models import (
+    AWAITING_DELIVERY_STATUSES,
     POLineItem,
     POStatus,
     POStatusChange,
@@ -24,6 +26,14 @@ def list_purchase_orders():
     return PurchaseOrder.objects.prefetch_related(
         Prefetch("line_items", queryset=POLineItem.objects.order_by("line_number")),
         Prefetch("status_history", queryset=POStatusChange.objects.order_by("changed_at", "id")),
+    )
+
+
+def overdue_condition():
+    """POs past their expected delivery date and still awaiting delivery (see ``is_overdue``)."""
+    return Q(
+        status__in=AWAITING_DELIVERY_STATUSES,
+        expected_delivery_date__lt=timezone.localdate(),
     )
 
 

@@ -104,6 +104,10 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
     available_transitions = serializers.SerializerMethodField()
     line_items = LineItemSerializer(many=True, read_only=True)
     status_history = StatusChangeSerializer(many=True, read_only=True)
+    is_overdue = serializers.BooleanField(
+        read_only=True,
+        help_text="Past expected_delivery_date and still awaiting delivery.",
+    )
 
     class Meta:
         model = PurchaseOrder
@@ -120,6 +124,7 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
             "created_by",
             "expected_delivery_date",
             "received_at",
+            "is_overdue",
             "available_transitions",
             "line_items",
             "status_history",

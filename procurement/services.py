@@ -130,10 +130,11 @@ def update_purchase_order(
     editing = supplier is not None or currency is not None or lines is not None
     if not editing and target is None:
         raise InvalidInput("Nothing to change: give status, supplier_id, currency or line_items.")
-    now = timezone.now()
 
     with transaction.atomic():
         po = _lock(po_id)
+        # Taken under the lock, so that the history's timestamps follow the order of the changes.
+        now = timezone.now()
         _check_version(po, if_match_version)
         changed = []
         if editing:
