@@ -26,7 +26,8 @@ def quantity_on_order_expression(stock_ref=""):
 
 
 def list_stock_levels():
-    return StockLevel.objects.all()
+    """Levels with the working of their latest reorder-point calculation joined in."""
+    return StockLevel.objects.select_related("reorder_calculation")
 
 
 def list_open_alerts():

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from stock.models import ReorderAlert, StockAdjustment, StockLevel
+from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
 from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_QUANTITY, NOTE_MAX_LENGTH
 
 
@@ -13,11 +13,43 @@ class StrictUUIDField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class ReorderPointCalculationSerializer(serializers.ModelSerializer):
+    """The working behind a level's reorder point: the inputs and result of its latest
+    recalculation (``reorder_point`` is null when the level was skipped)."""
+
+    class Meta:
+        model = ReorderPointCalculation
+        fields = [
+            "calculation_id",
+            "computed_at",
+            "window_days",
+            "history_days",
+            "mean_daily_demand",
+            "demand_stddev",
+            "lead_time_days",
+            "lead_time_stddev_days",
+            "lead_time_source",
+            "supplier_id",
+            "review_days",
+            "service_level",
+            "z",
+            "previous_reorder_point",
+            "reorder_point",
+            "skipped_reason",
+        ]
+        read_only_fields = fields
+
+
 class StockLevelSerializer(serializers.ModelSerializer):
     """A stock level as listed. Subclass it, or extend ``Meta.fields``, to show more of a level."""
 
     below_reorder_point = serializers.BooleanField(
         read_only=True, help_text="`quantity_on_hand` is at or below `reorder_point`."
+    )
+    reorder_calculation = ReorderPointCalculationSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="How the reorder point was last computed from consumption; null if never.",
     )
 
     class Meta:
@@ -31,6 +63,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
             "reorder_quantity",
             "last_counted_at",
             "below_reorder_point",
+            "reorder_calculation",
         ]
         read_only_fields = fields
 

@@ -6,10 +6,17 @@ import pytest
 from django.db import connection
 from django.db.models import IntegerField, Value
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from stock import selectors
 from stock.filters import StockLevelFilter
-from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
+from stock.models import (
+    AdjustmentReason,
+    ReorderAlert,
+    ReorderPointCalculation,
+    StockAdjustment,
+    StockLevel,
+)
 from stock.services import NOTE_MAX_LENGTH, record_adjustment
 from tests.factories import StockLevelFactory
 from tests.stock.factories import stocked_level
@@ -39,6 +46,7 @@ LEVEL_FIELDS = {
     "reorder_quantity",
     "last_counted_at",
     "below_reorder_point",
+    "reorder_calculation",
 }
 ALERT_FIELDS = {
     "alert_id",
@@ -365,6 +373,38 @@ def test_stock_levels_list_fields(reader_client):
     assert (row["quantity_on_hand"], row["reorder_point"], row["reorder_quantity"]) == (4, 5, 7)
     assert row["below_reorder_point"] is True
     assert row["last_counted_at"] is not None
+    assert row["reorder_calculation"] is None
+
+
+def test_stock_levels_show_the_reorder_point_working(reader_client):
+    level = stocked_level(30, reorder_point=5)
+    calculation = ReorderPointCalculation.objects.create(
+        stock=level,
+        computed_at=timezone.now(),
+        window_days=90,
+        history_days=60,
+        mean_daily_demand=3.0,
+        demand_stddev=1.5,
+        lead_time_days=7.0,
+        lead_time_stddev_days=0.5,
+        lead_time_source="location",
+        review_days=1,
+        service_level=0.95,
+        z=1.6449,
+        previous_reorder_point=5,
+        reorder_point=32,
+    )
+    StockLevel.objects.filter(pk=level.pk).update(reorder_calculation=calculation)
+
+    [row] = levels_of(reader_client.get("/stock-levels"))
+
+    working = row["reorder_calculation"]
+    assert working["calculation_id"] == str(calculation.calculation_id)
+    assert (working["mean_daily_demand"], working["demand_stddev"]) == (3.0, 1.5)
+    assert (working["lead_time_days"], working["lead_time_stddev_days"]) == (7.0, 0.5)
+    assert (working["z"], working["window_days"], working["review_days"]) == (1.6449, 90, 1)
+    assert (working["previous_reorder_point"], working["reorder_point"]) == (5, 32)
+    assert working["skipped_reason"] in ("", None)
 
 
 def test_stock_levels_filter_by_location_and_item_type(reader_client):
