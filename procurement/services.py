@@ -218,13 +218,25 @@ def _transition(po, *, target, user, reason, now):
     return changed
 
 
+def _require_active_supplier(po):
+    """A supplier deactivated after the draft was written gets no new commitments."""
+    if not po.supplier.active:
+        raise Conflict(
+            f"Supplier {po.supplier.name} is no longer active; choose another supplier "
+            "for this draft, or cancel it.",
+            code="supplier_inactive",
+        )
+
+
 def _on_submitted(po, *, user, now):
+    _require_active_supplier(po)
     po.submitted_at = now
     po.expected_delivery_date = expected_delivery_date(supplier=po.supplier, at=now)
     return ["submitted_at", "expected_delivery_date"]
 
 
 def _on_approved(po, *, user, now):
+    _require_active_supplier(po)
     po.approved_by = user.get_username()
     po.approved_at = now
     po.expected_delivery_date = expected_delivery_date(supplier=po.supplier, at=now)

@@ -232,3 +232,22 @@ def test_moving_to_the_current_status_is_409(clerk, po_in):
     response = patch(clerk, po.po_id, {"status": "submitted"})
     assert response.status_code == 409
     assert "already submitted" in response.json()["message"]
+
+
+@pytest.mark.parametrize(("status", "target"), [("draft", "submitted"), ("submitted", "approved")])
+def test_no_submission_or_approval_for_a_deactivated_supplier(
+    po_in, supplier, clerk, approver, status, target
+):
+    po = po_in(status)
+    supplier.active = False
+    supplier.save()
+    client = clerk if target == "submitted" else approver
+
+    response = patch(client, po.po_id, {"status": target})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "supplier_inactive"
+    stored = PurchaseOrder.objects.get(pk=po.po_id)
+    assert stored.status == status
+    assert stored.version == po.version
+    assert not POStatusChange.objects.filter(purchase_order=po, to_status=target).exists()
