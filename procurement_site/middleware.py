@@ -49,7 +49,7 @@ class RequestIdMiddleware:
                 level = logging.ERROR
             elif status >= 400:
                 level = logging.WARNING
-            elif request.path in HEALTH_PATHS:
+            elif request.path_info in HEALTH_PATHS:
                 level = logging.DEBUG  # probes every few seconds would drown the rest
             else:
                 level = logging.INFO
