@@ -49,3 +49,21 @@ restore: install
 # The operations tests: backups, restores, outage against a real server, settings, logs.
 test-ops: install
 	$(TEST_ENV) $(PY) -m pytest tests/site $(PYTEST_ARGS)
+
+# The benchmark (docs/benchmark.md): the app against its floor on a fresh database
+# procurement_bench, about 8 minutes. BENCH_ARGS="--duration 20 --scale 10" etc.
+BENCH_SERVER_URL ?= postgres://postgres@127.0.0.1:5432
+.PHONY: bench
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "wrk is not installed: installing Debian's package (apt-get install -y wrk)"; \
+		{ apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; } \
+			>/dev/null 2>&1 || sudo -n apt-get install -y -q wrk >/dev/null 2>&1 || { \
+			echo "Could not install wrk (needs root or sudo, and Debian's packages)."; \
+			echo "Install it (apt-get install wrk, or build github.com/wg/wrk), then run make bench again."; \
+			exit 1; }; }
+	$(PY) -m bench.run --server-url $(BENCH_SERVER_URL) $(BENCH_ARGS)

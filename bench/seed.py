@@ -4,16 +4,70 @@
 
 Defaults: 1,000 suppliers, 100,000 stock levels over 500 locations, 3,000,000 consumption
 adjustments over 90 days (plus one opening receipt per level, so that every level still equals the
-sum of its ledger), open alerts for the levels at or below their point, and 20,000 purchase orders
-of 10 lines in every status, with history rows.
+sum of its ledger), open alerts for the levels at or below their point, 20,000 purchase orders of
+10 lines in every status, with history rows, and ``receipt_pos`` more shipped POs of 10 lines
+(created by ``RECEIPT_CREATOR``) for the receipt scenario to consume.
+
+The secondary indexes of the seeded tables are dropped before the bulk inserts and rebuilt after
+them (one sorted build each instead of millions of insertions), and foreign-key triggers are off
+for the seeding session (``session_replication_role = replica``): every row references a row the
+same run inserted.
 """
 
 import argparse
+import secrets
 import time
 
 import psycopg
 
 STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
+SEEDED_TABLES = [
+    "suppliers",
+    "stock_levels",
+    "stock_adjustments",
+    "reorder_alerts",
+    "purchase_orders",
+    "po_line_items",
+    "po_status_history",
+]
+# The creator of the extra shipped POs that the receipt scenario receives.
+RECEIPT_CREATOR = "bench-receipts"
+BENCH_USERNAME = "bench"
+
+_SECONDARY_INDEXES = """
+    SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+    FROM pg_index i
+    JOIN pg_class t ON t.oid = i.indrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+    WHERE n.nspname = 'procurement' AND t.relname = ANY(%s) AND NOT i.indisprimary
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    ORDER BY 1
+"""
+
+
+def _purchase_orders_sql(*, count, status_sql, created_by, suppliers, days):
+    """``count`` POs, the i-th in the status ``status_sql`` gives for ``i``."""
+    return f"""
+        INSERT INTO purchase_orders (po_id, supplier_id, status, total_amount, currency,
+                                     approved_by, submitted_at, approved_at, created_at,
+                                     created_by, expected_delivery_date, received_at, version)
+        SELECT gen_random_uuid(), s.supplier_id, st.status, 0, 'USD',
+               CASE WHEN st.status IN ('approved', 'shipped', 'received') THEN 'approver' END,
+               CASE WHEN st.status <> 'draft' THEN t.created + interval '1 hour' END,
+               CASE WHEN st.status IN ('approved', 'shipped', 'received')
+                    THEN t.created + interval '1 day' END,
+               t.created, '{created_by}',
+               CASE WHEN st.status <> 'draft'
+                    THEN (t.created + make_interval(days => 1 + s.lead_time_days))::date END,
+               CASE WHEN st.status = 'received'
+                    THEN t.created + make_interval(days => 1 + s.lead_time_days) END,
+               1
+        FROM generate_series(1, {count}) AS i
+        CROSS JOIN LATERAL (SELECT {status_sql} AS status) st
+        CROSS JOIN LATERAL (SELECT now() - (random() * interval '{days} days') AS created) t
+        JOIN (SELECT supplier_id, lead_time_days, row_number() OVER () AS rn FROM suppliers) s
+          ON s.rn = 1 + i % {suppliers}
+    """
 
 
 def seed(
@@ -24,6 +78,7 @@ def seed(
     suppliers=1_000,
     adjustments=3_000_000,
     purchase_orders=20_000,
+    receipt_pos=0,
     lines_per_po=10,
     days=90,
     log=print,
@@ -35,7 +90,7 @@ def seed(
             "truncate",
             """
             TRUNCATE po_status_history, po_line_items, purchase_orders, reorder_alerts,
-                     stock_adjustments, stock_levels, suppliers CASCADE
+                     reorder_point_calculations, stock_adjustments, stock_levels, suppliers CASCADE
         """,
         ),
         (
@@ -95,33 +150,30 @@ def seed(
             """
             INSERT INTO reorder_alerts (alert_id, stock_id, quantity_at_open, reorder_point_at_open,
                                         created_at)
-            SELECT gen_random_uuid(), stock_id, quantity_on_hand, reorder_point, now()
+            SELECT gen_random_uuid(), stock_id, quantity_on_hand, reorder_point,
+                   now() - random() * interval '30 days'
             FROM stock_levels WHERE quantity_on_hand <= reorder_point
         """,
         ),
         (
             "purchase_orders",
-            f"""
-            INSERT INTO purchase_orders (po_id, supplier_id, status, total_amount, currency,
-                                         approved_by, submitted_at, approved_at, created_at,
-                                         created_by, expected_delivery_date, received_at, version)
-            SELECT gen_random_uuid(), s.supplier_id, st.status, 0, 'USD',
-                   CASE WHEN st.status IN ('approved', 'shipped', 'received') THEN 'approver' END,
-                   CASE WHEN st.status <> 'draft' THEN t.created + interval '1 hour' END,
-                   CASE WHEN st.status IN ('approved', 'shipped', 'received')
-                        THEN t.created + interval '1 day' END,
-                   t.created, 'clerk',
-                   CASE WHEN st.status <> 'draft'
-                        THEN (t.created + make_interval(days => 1 + s.lead_time_days))::date END,
-                   CASE WHEN st.status = 'received'
-                        THEN t.created + make_interval(days => 1 + s.lead_time_days) END,
-                   1
-            FROM generate_series(1, {purchase_orders}) AS i
-            CROSS JOIN LATERAL (SELECT (ARRAY{STATUSES!r})[1 + i % {len(STATUSES)}] AS status) st
-            CROSS JOIN LATERAL (SELECT now() - (random() * interval '{days} days') AS created) t
-            JOIN (SELECT supplier_id, lead_time_days, row_number() OVER () AS rn FROM suppliers) s
-              ON s.rn = 1 + i % {suppliers}
-        """,
+            _purchase_orders_sql(
+                count=purchase_orders,
+                status_sql=f"(ARRAY{STATUSES!r})[1 + i % {len(STATUSES)}]",
+                created_by="clerk",
+                suppliers=suppliers,
+                days=days,
+            ),
+        ),
+        (
+            "receipt POs",
+            _purchase_orders_sql(
+                count=receipt_pos,
+                status_sql="'shipped'",
+                created_by=RECEIPT_CREATOR,
+                suppliers=suppliers,
+                days=days,
+            ),
         ),
         (
             "po_line_items",
@@ -157,13 +209,94 @@ def seed(
     ]
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET search_path = procurement, public")
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("SET synchronous_commit = off")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        indexes = conn.execute(_SECONDARY_INDEXES, [SEEDED_TABLES]).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
         for name, sql in steps:
-            started = time.perf_counter()
-            conn.execute(sql)
-            log(f"  seeded {name:<18} {time.perf_counter() - started:7.1f} s")
-        started = time.perf_counter()
-        conn.execute("VACUUM ANALYZE")
-        log(f"  vacuum analyze       {time.perf_counter() - started:7.1f} s")
+            _timed(log, name, conn.execute, sql)
+        _timed(log, "indexes", _create_indexes, conn, [sql for _, sql in indexes])
+        _timed(log, "vacuum analyze", conn.execute, "VACUUM ANALYZE")
+
+
+def grow_stock_levels(conninfo, *, stock_levels, log=print):
+    """Add item types at every location already seeded until there are ``stock_levels`` levels
+    (no ledger rows: for measuring the stock list at a larger scale, not for recalculation)."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SET search_path = procurement, public")
+        conn.execute("SET synchronous_commit = off")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        locations, per_location = conn.execute(
+            "SELECT count(DISTINCT location_id), max(substr(item_type, 6)::int) FROM stock_levels"
+        ).fetchone()
+        target = max(per_location, stock_levels // locations)
+        indexes = conn.execute(_SECONDARY_INDEXES, [["stock_levels"]]).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
+        _timed(
+            log,
+            "more stock_levels",
+            conn.execute,
+            f"""
+            INSERT INTO stock_levels (stock_id, item_type, location_id, quantity_on_hand,
+                                      reorder_point, reorder_quantity)
+            SELECT gen_random_uuid(), 'gear-' || lpad(j::text, 5, '0'), l.location_id,
+                   100 + (random() * 300)::int, 10 + (random() * 50)::int,
+                   50 + (random() * 150)::int
+            FROM (SELECT DISTINCT location_id FROM stock_levels) l
+            CROSS JOIN generate_series({per_location + 1}, {target}) AS j
+            """,
+        )
+        _timed(log, "indexes", _create_indexes, conn, [sql for _, sql in indexes])
+        _timed(log, "vacuum analyze", conn.execute, "VACUUM ANALYZE stock_levels")
+        return conn.execute("SELECT count(*) FROM stock_levels").fetchone()[0]
+
+
+def create_bench_user(conninfo):
+    """A user holding every permission (not a superuser, so permission checks run as for
+    staff) and its API token; returns the token's key."""
+    key = secrets.token_hex(20)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("SET search_path = procurement, public")
+        conn.execute("DELETE FROM authtoken_token")
+        conn.execute(
+            "DELETE FROM auth_user_user_permissions WHERE user_id IN "
+            "(SELECT id FROM auth_user WHERE username = %s)",
+            [BENCH_USERNAME],
+        )
+        conn.execute("DELETE FROM auth_user WHERE username = %s", [BENCH_USERNAME])
+        [user_id] = conn.execute(
+            """
+            INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,
+                                   email, is_staff, is_active, date_joined)
+            VALUES ('!', false, %s, '', '', '', true, true, now()) RETURNING id
+            """,
+            [BENCH_USERNAME],
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO auth_user_user_permissions (user_id, permission_id) "
+            "SELECT %s, id FROM auth_permission",
+            [user_id],
+        )
+        conn.execute(
+            "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())",
+            [key, user_id],
+        )
+    return key
+
+
+def _create_indexes(conn, statements):
+    for sql in statements:
+        conn.execute(sql)
+
+
+def _timed(log, name, function, *args):
+    started = time.perf_counter()
+    result = function(*args)
+    log(f"  seeded {name:<18} {time.perf_counter() - started:7.1f} s")
+    return result
 
 
 def main():
@@ -171,8 +304,14 @@ def main():
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--stock-levels", type=int, default=100_000)
     parser.add_argument("--adjustments", type=int, default=3_000_000)
+    parser.add_argument("--receipt-pos", type=int, default=0)
     args = parser.parse_args()
-    seed(args.database_url, stock_levels=args.stock_levels, adjustments=args.adjustments)
+    seed(
+        args.database_url,
+        stock_levels=args.stock_levels,
+        adjustments=args.adjustments,
+        receipt_pos=args.receipt_pos,
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,865 @@
+"""The floor: the fastest this stack answers the benchmark's requests, with no framework.
+
+    gunicorn -c gunicorn.conf.py bench.floor:application
+
+A plain WSGI callable that answers the benchmarked requests with the statements the app sends
+(captured with ``python -m bench.capture``: token lookup, permission loads, counts, page selects,
+row locks, updates, inserts, alert sync, savepoints) through a psycopg ``ConnectionPool`` of the
+app's sizes and checks (``DB_POOL_*``), client-side binding like Django's cursors, and orjson. The
+bodies have the app's keys and formats (``tests/bench/test_floor.py`` compares them). What it
+leaves out is what a framework adds: routing tables, middleware, serializers, validation layers,
+the ORM's SQL compiler and model instances, logging.
+
+Only what the benchmark sends is served: ``GET /stock-levels`` (``location_id``, ``item_type``,
+``page``, ``page_size``), ``GET /reorder-alerts`` (``page``, ``page_size``), ``POST
+/stock-adjustments`` by ``stock_id`` with a ``quantity_delta``, ``GET /purchase-orders/{id}`` and
+``PATCH /purchase-orders/{id}`` ``{"status": "received"}``. Anything else is a 404 or a 400.
+"""
+
+import json
+import math
+import os
+import statistics
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from urllib import parse
+
+from psycopg import ClientCursor
+from psycopg.types.numeric import Int4
+from psycopg_pool import ConnectionPool
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the bench extra installs it
+    orjson = None
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+STATUS_ORDER = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
+AWAITING_DELIVERY = ("submitted", "approved", "shipped")
+CHANGE_PO = "procurement.change_purchaseorder"
+APPROVE_PO = "procurement.approve_purchaseorder"
+# (target, needs approval) per source status, as in procurement.models.PurchaseOrder.
+TRANSITIONS = {
+    "draft": [("submitted", False), ("cancelled", False)],
+    "submitted": [("approved", True), ("rejected", True), ("cancelled", False)],
+    "approved": [("shipped", False), ("cancelled", False)],
+    "shipped": [("received", False)],
+}
+ADJUSTMENT_SIGNS = {"correction": 0, "damage": -1, "consumption": -1}
+EWMA_ALPHA = 0.3
+SPREAD_SAMPLE = 10
+MIN_RECEIPTS_FOR_LEARNED = 3
+ON_TIME_WINDOW_DAYS = 365
+
+_pool = None
+# Called with (cursor, sql, params) before each statement when set (tests compare the statements).
+statement_hook = None
+
+# --- SQL, as the app sends it ----------------------------------------------------------------
+
+AUTH_SQL = (
+    'SELECT "authtoken_token"."key", "authtoken_token"."user_id", "authtoken_token"."created", '
+    '"auth_user"."id", "auth_user"."password", "auth_user"."last_login", '
+    '"auth_user"."is_superuser", "auth_user"."username", "auth_user"."first_name", '
+    '"auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", '
+    '"auth_user"."is_active", "auth_user"."date_joined" FROM "authtoken_token" INNER JOIN '
+    '"auth_user" ON ("authtoken_token"."user_id" = "auth_user"."id") '
+    'WHERE "authtoken_token"."key" = %s LIMIT 21'
+)
+USER_PERMS_SQL = (
+    'SELECT "django_content_type"."app_label" AS "content_type__app_label", '
+    '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
+    '"auth_user_user_permissions" ON ("auth_permission"."id" = '
+    '"auth_user_user_permissions"."permission_id") INNER JOIN "django_content_type" ON '
+    '("auth_permission"."content_type_id" = "django_content_type"."id") '
+    'WHERE "auth_user_user_permissions"."user_id" = %s'
+)
+GROUP_PERMS_SQL = (
+    'SELECT "django_content_type"."app_label" AS "content_type__app_label", '
+    '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
+    '"auth_group_permissions" ON ("auth_permission"."id" = '
+    '"auth_group_permissions"."permission_id") INNER JOIN "django_content_type" ON '
+    '("auth_permission"."content_type_id" = "django_content_type"."id") '
+    'WHERE "auth_group_permissions"."group_id" IN (SELECT U0."id" FROM "auth_group" U0 '
+    'INNER JOIN "auth_user_groups" U1 ON (U0."id" = U1."group_id") WHERE U1."user_id" = %s)'
+)
+
+LEVEL_COLUMNS = (
+    '"stock_levels"."stock_id", "stock_levels"."item_type", "stock_levels"."location_id", '
+    '"stock_levels"."quantity_on_hand", "stock_levels"."reorder_point", '
+    '"stock_levels"."reorder_quantity", "stock_levels"."last_counted_at", '
+    '"stock_levels"."reorder_calculation_id"'
+)
+CALCULATION_FIELDS = [
+    "calculation_id",
+    "stock_id",
+    "computed_at",
+    "window_days",
+    "history_days",
+    "mean_daily_demand",
+    "demand_stddev",
+    "lead_time_days",
+    "lead_time_stddev_days",
+    "lead_time_source",
+    "supplier_id",
+    "review_days",
+    "service_level",
+    "z",
+    "previous_reorder_point",
+    "reorder_point",
+    "skipped_reason",
+]
+STOCK_PAGE_SQL = (
+    f"SELECT {LEVEL_COLUMNS}, "
+    + ", ".join(f'"reorder_point_calculations"."{name}"' for name in CALCULATION_FIELDS)
+    + ' FROM "stock_levels" LEFT OUTER JOIN "reorder_point_calculations" ON '
+    '("stock_levels"."reorder_calculation_id" = "reorder_point_calculations"."calculation_id")'
+    " {where} ORDER BY "
+    '"stock_levels"."item_type" ASC, "stock_levels"."location_id" ASC, '
+    '"stock_levels"."stock_id" ASC {limit}'
+)
+STOCK_COUNT_SQL = 'SELECT COUNT(*) AS "__count" FROM "stock_levels" {where}'
+
+_ON_ORDER = (
+    'COALESCE((SELECT SUM(U0."quantity") AS "total" FROM "po_line_items" U0 INNER JOIN '
+    '"purchase_orders" U1 ON (U0."po_id" = U1."po_id") WHERE (U0."item_type" = '
+    '("stock_levels"."item_type") AND U0."location_id" = ("stock_levels"."location_id") AND '
+    'U1."status" IN (\'approved\', \'shipped\')) GROUP BY U0."item_type", U0."location_id"), 0)'
+)
+ALERT_COUNT_SQL = (
+    'SELECT COUNT(*) AS "__count" FROM "reorder_alerts" INNER JOIN "stock_levels" ON '
+    '("reorder_alerts"."stock_id" = "stock_levels"."stock_id") '
+    'WHERE "reorder_alerts"."resolved_at" IS NULL'
+)
+ALERT_PAGE_SQL = (
+    'SELECT "reorder_alerts"."alert_id", "reorder_alerts"."stock_id", '
+    '"reorder_alerts"."quantity_at_open", "reorder_alerts"."reorder_point_at_open", '
+    '"reorder_alerts"."po_id", "reorder_alerts"."created_at", "reorder_alerts"."resolved_at", '
+    f'{_ON_ORDER} AS "quantity_on_order", GREATEST(0, ((("stock_levels"."reorder_point" + '
+    '"stock_levels"."reorder_quantity") - "stock_levels"."quantity_on_hand") - '
+    f'{_ON_ORDER})) AS "suggested_quantity", {LEVEL_COLUMNS} FROM "reorder_alerts" INNER JOIN '
+    '"stock_levels" ON ("reorder_alerts"."stock_id" = "stock_levels"."stock_id") '
+    'WHERE "reorder_alerts"."resolved_at" IS NULL ORDER BY "reorder_alerts"."created_at" ASC, '
+    '"reorder_alerts"."alert_id" ASC {limit}'
+)
+
+LOCK_LEVELS_SQL = f'SELECT {LEVEL_COLUMNS} FROM "stock_levels" WHERE {{where}} ORDER BY "stock_levels"."stock_id" ASC FOR UPDATE'  # noqa: E501
+UPDATE_LEVELS_SQL = (
+    'UPDATE "stock_levels" SET "quantity_on_hand" = (CASE {cases} ELSE NULL END)::integer '
+    'WHERE "stock_levels"."stock_id" IN ({ids})'
+)
+INSERT_ADJUSTMENTS_SQL = (
+    'INSERT INTO "stock_adjustments" ("adjustment_id", "stock_id", "reason", "quantity_delta", '
+    '"quantity_after", "counted_quantity", "note", "adjusted_by", "po_id", "created_at") '
+    'VALUES {rows} RETURNING "stock_adjustments"."note", "stock_adjustments"."created_at"'
+)
+RESOLVE_ALERTS_SQL = (
+    'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."resolved_at" IS '
+    'NULL AND "reorder_alerts"."stock_id" IN ({ids}))'
+)
+OPEN_ALERTS_SQL = (
+    'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
+    '"reorder_point_at_open", "po_id", "created_at", "resolved_at") VALUES {rows} '
+    "ON CONFLICT DO NOTHING"
+)
+CREATE_LEVELS_SQL = (
+    'INSERT INTO "stock_levels" ("stock_id", "item_type", "location_id", "quantity_on_hand", '
+    '"reorder_point", "reorder_quantity", "last_counted_at", "reorder_calculation_id") '
+    "SELECT * FROM UNNEST((%s)::uuid[], (%s)::varchar[], (%s)::uuid[], (%s)::integer[], "
+    "(%s)::integer[], (%s)::integer[], (%s)::timestamp with time zone[], (%s)::uuid[]) "
+    "ON CONFLICT DO NOTHING"
+)
+
+PO_COLUMNS = (
+    '"purchase_orders"."po_id", "purchase_orders"."supplier_id", "purchase_orders"."status", '
+    '"purchase_orders"."total_amount", "purchase_orders"."currency", '
+    '"purchase_orders"."approved_by", "purchase_orders"."submitted_at", '
+    '"purchase_orders"."approved_at", "purchase_orders"."created_at", '
+    '"purchase_orders"."created_by", "purchase_orders"."expected_delivery_date", '
+    '"purchase_orders"."received_at", "purchase_orders"."version"'
+)
+PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
+PO_SQL = (
+    f'SELECT {PO_COLUMNS} FROM "purchase_orders" WHERE "purchase_orders"."po_id" = %s {PO_ORDER}'
+)
+PO_LINES_SQL = (
+    'SELECT "po_line_items"."line_item_id", "po_line_items"."po_id", '
+    '"po_line_items"."line_number", "po_line_items"."item_type", '
+    '"po_line_items"."location_id", "po_line_items"."quantity", "po_line_items"."unit_price", '
+    '"po_line_items"."line_total" FROM "po_line_items" WHERE "po_line_items"."po_id" IN (%s) '
+    'ORDER BY "po_line_items"."line_number" ASC'
+)
+PO_HISTORY_SQL = (
+    'SELECT "po_status_history"."id", "po_status_history"."po_id", '
+    '"po_status_history"."from_status", "po_status_history"."to_status", '
+    '"po_status_history"."changed_by", "po_status_history"."changed_at", '
+    '"po_status_history"."reason" FROM "po_status_history" WHERE '
+    '"po_status_history"."po_id" IN (%s) ORDER BY "po_status_history"."changed_at" ASC, '
+    '"po_status_history"."id" ASC'
+)
+SUPPLIER_COLUMNS = (
+    '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
+    '"suppliers"."lead_time_days", "suppliers"."rating", "suppliers"."active", '
+    '"suppliers"."created_at", "suppliers"."expected_lead_time_days", '
+    '"suppliers"."lead_time_stddev_days", "suppliers"."on_time_rate", '
+    '"suppliers"."receipts_count"'
+)
+LOCK_PO_SQL = (
+    f'SELECT {PO_COLUMNS}, {SUPPLIER_COLUMNS} FROM "purchase_orders" INNER JOIN "suppliers" ON '
+    '("purchase_orders"."supplier_id" = "suppliers"."supplier_id") WHERE '
+    f'"purchase_orders"."po_id" = %s {PO_ORDER} FOR UPDATE OF "purchase_orders"'
+)
+RECEIPT_LINES_SQL = (
+    'SELECT "po_line_items"."item_type" AS "item_type", "po_line_items"."location_id" AS '
+    '"location_id", "po_line_items"."quantity" AS "quantity" FROM "po_line_items" WHERE '
+    '"po_line_items"."po_id" = %s ORDER BY "po_line_items"."line_number" ASC'
+)
+INSERT_HISTORY_SQL = (
+    'INSERT INTO "po_status_history" ("po_id", "from_status", "to_status", "changed_by", '
+    '"changed_at", "reason") VALUES (%s, %s, %s, %s, %s, %s) RETURNING '
+    '"po_status_history"."id", "po_status_history"."changed_at", "po_status_history"."reason"'
+)
+RECEIVE_PO_SQL = (
+    'UPDATE "purchase_orders" SET "status" = %s, "received_at" = %s, "version" = '
+    '("purchase_orders"."version" + 1) WHERE "purchase_orders"."po_id" = %s'
+)
+LOCK_SUPPLIER_SQL = (
+    'SELECT "suppliers"."supplier_id", "suppliers"."lead_time_days" FROM "suppliers" WHERE '
+    '"suppliers"."supplier_id" = %s ORDER BY "suppliers"."name" ASC, '
+    '"suppliers"."supplier_id" ASC LIMIT 1 FOR UPDATE'
+)
+RECEIPTS_SQL = (
+    'SELECT "purchase_orders"."approved_at" AS "approved_at", "purchase_orders"."received_at" '
+    'AS "received_at", "purchase_orders"."expected_delivery_date" AS "expected_delivery_date" '
+    'FROM "purchase_orders" WHERE ("purchase_orders"."approved_at" IS NOT NULL AND '
+    '"purchase_orders"."received_at" IS NOT NULL AND "purchase_orders"."status" = '
+    '\'received\' AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 ASC, '
+    '"purchase_orders"."po_id" ASC'
+)
+UPDATE_SUPPLIER_SQL = (
+    'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '
+    '"on_time_rate" = %s, "receipts_count" = %s WHERE "suppliers"."supplier_id" = %s'
+)
+
+
+# --- plumbing -----------------------------------------------------------------------------------
+
+
+class HttpError(Exception):
+    def __init__(self, status, code, message, **extra):
+        super().__init__(message)
+        self.status = status
+        self.body = {"status": status, "code": code, "message": message, **extra}
+
+
+REASONS = {
+    200: "200 OK",
+    201: "201 Created",
+    400: "400 Bad Request",
+    401: "401 Unauthorized",
+    403: "403 Forbidden",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    409: "409 Conflict",
+    500: "500 Internal Server Error",
+}
+
+
+def _configure(conn):
+    """Django's pool ``configure``: the session in UTC (timestamps come back in UTC)."""
+    if conn.info.parameter_status("TimeZone") != "UTC":
+        conn.execute("SET TIME ZONE 'UTC'")
+
+
+def make_pool(conninfo, *, open=True):
+    """A pool like Django's for the app (``procurement_site.settings``): same sizes, same check
+    of each connection handed out, autocommit, client-side binding, no prepared statements."""
+    env = os.environ
+    checks = env.get("DB_CONN_HEALTH_CHECKS", "1").lower() not in ("0", "false", "no", "off")
+    return ConnectionPool(
+        conninfo=conninfo,
+        kwargs={
+            "options": "-c search_path=procurement,public",
+            "autocommit": True,
+            "client_encoding": "UTF8",
+            "cursor_factory": ClientCursor,
+            "prepare_threshold": None,
+        },
+        min_size=int(env.get("DB_POOL_MIN_SIZE", "3")),
+        max_size=int(env.get("DB_POOL_MAX_SIZE", "10")),
+        max_idle=float(env.get("DB_POOL_MAX_IDLE_SECONDS", "600")),
+        timeout=float(env.get("DB_POOL_TIMEOUT_SECONDS", "10")),
+        check=ConnectionPool.check_connection if checks else None,
+        configure=_configure,
+        open=open,
+    )
+
+
+def use_pool(new_pool):
+    """Serve from ``new_pool`` (tests); returns the one it replaces, if any."""
+    global _pool  # the process's one pool
+    old, _pool = _pool, new_pool
+    return old
+
+
+def pool():
+    """One pool per worker process, opened at its first request (after gunicorn forks)."""
+    global _pool  # the process's one pool
+    if _pool is None:
+        _pool = make_pool(os.environ["DATABASE_URL"])
+    return _pool
+
+
+def _default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError
+
+
+def _stdlib_default(value):
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def orjson_dumps(body):
+    return orjson.dumps(body, default=_default, option=orjson.OPT_UTC_Z)
+
+
+def stdlib_dumps(body):
+    """The same bytes as ``orjson_dumps`` but for float spelling, for where orjson is not
+    installed (the test suite installs the dev extra only; ``make bench`` installs orjson)."""
+    return json.dumps(
+        body, default=_stdlib_default, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def _parse_json(raw):
+    return orjson.loads(raw) if orjson else json.loads(raw)
+
+
+_json = orjson_dumps if orjson else stdlib_dumps
+
+
+def application(environ, start_response):
+    headers = [("Content-Type", "application/json")]
+    try:
+        status, body, extra = _dispatch(environ)
+        headers.extend(extra)
+    except HttpError as exc:
+        status, body = exc.status, exc.body
+    payload = _json(body)
+    headers.append(("Content-Length", str(len(payload))))
+    start_response(REASONS.get(status, f"{status} Error"), headers)
+    return [payload]
+
+
+def _dispatch(environ):
+    method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
+    route = None
+    if path == "/stock-levels" and method == "GET":
+        route = list_stock_levels
+    elif path == "/reorder-alerts" and method == "GET":
+        route = list_alerts
+    elif path == "/stock-adjustments" and method == "POST":
+        route = record_adjustment
+    elif path.startswith("/purchase-orders/") and method in ("GET", "PATCH"):
+        route = get_purchase_order if method == "GET" else receive_purchase_order
+    if route is None:
+        raise HttpError(404, "not_found", "No such resource.")
+    with pool().connection() as conn:
+        return route(Request(environ, conn))
+
+
+class Request:
+    def __init__(self, environ, conn):
+        self.environ = environ
+        self.conn = conn
+        self.cursor = conn.cursor()
+        self.query = dict(parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        self.user = self._authenticate()
+        self._perms = None
+
+    def sql(self, sql, params=None):
+        if statement_hook is not None:
+            statement_hook(self.cursor, sql, params)
+        self.cursor.execute(sql, params)
+        return self.cursor
+
+    def _authenticate(self):
+        parts = self.environ.get("HTTP_AUTHORIZATION", "").split()
+        if not parts or parts[0].lower() != "token":
+            raise HttpError(
+                401, "not_authenticated", "Authentication credentials were not provided."
+            )
+        if len(parts) != 2:
+            raise HttpError(401, "authentication_failed", "Invalid token header.")
+        row = self.sql(AUTH_SQL, [parts[1]]).fetchone()
+        if row is None or not row[12]:
+            raise HttpError(401, "authentication_failed", "Invalid token.")
+        return {"id": row[3], "is_superuser": row[6], "username": row[7], "is_active": row[12]}
+
+    def has_perm(self, perm):
+        """Django's ModelBackend: the user's and their groups' permissions, loaded once."""
+        if self.user["is_superuser"]:
+            return True
+        if self._perms is None:
+            perms = set()
+            for sql in (USER_PERMS_SQL, GROUP_PERMS_SQL):
+                perms.update(f"{app}.{name}" for app, name in self.sql(sql, [self.user["id"]]))
+            self._perms = perms
+        return perm in self._perms
+
+    def require(self, perm):
+        if not self.has_perm(perm):
+            raise HttpError(
+                403, "permission_denied", "You do not have permission to perform this action."
+            )
+
+    def json(self):
+        length = int(self.environ.get("CONTENT_LENGTH") or 0)
+        try:
+            return _parse_json(self.environ["wsgi.input"].read(length))
+        except ValueError:
+            raise HttpError(400, "malformed_request", "JSON parse error.") from None
+
+    def absolute_url(self):
+        env = self.environ
+        scheme = "https" if env.get("HTTP_X_FORWARDED_PROTO") == "https" else env["wsgi.url_scheme"]
+        host = env.get("HTTP_HOST") or f"{env['SERVER_NAME']}:{env['SERVER_PORT']}"
+        query = env.get("QUERY_STRING", "")
+        path = parse.quote(env.get("PATH_INFO", ""))
+        return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+
+
+def _uuid(value, status=404, code="not_found", message="No such resource."):
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise HttpError(status, code, message) from None
+
+
+# --- pagination (DRF's PageNumberPagination with page_size_query_param) ------------------------
+
+
+def _page_size(query):
+    try:
+        size = int(query["page_size"])
+    except (KeyError, ValueError):
+        return PAGE_SIZE
+    return min(size, MAX_PAGE_SIZE) if size > 0 else PAGE_SIZE
+
+
+def _replace_query_param(url, key, value):
+    scheme, netloc, path, query, fragment = parse.urlsplit(url)
+    query_dict = parse.parse_qs(query, keep_blank_values=True)
+    query_dict[key] = [str(value)]
+    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _remove_query_param(url, key):
+    scheme, netloc, path, query, fragment = parse.urlsplit(url)
+    query_dict = parse.parse_qs(query, keep_blank_values=True)
+    query_dict.pop(key, None)
+    query = parse.urlencode(sorted(query_dict.items()), doseq=True)
+    return parse.urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _paginate(request, count_sql, page_sql, params, render):
+    size = _page_size(request.query)
+    raw_page = request.query.get("page", "1")
+    try:
+        number = int(raw_page)
+    except ValueError:
+        number = 0
+    count = request.sql(count_sql, params).fetchone()[0]
+    pages = max(1, math.ceil(count / size))
+    if not 1 <= number <= pages:
+        raise HttpError(404, "not_found", "Invalid page.")
+    offset = (number - 1) * size
+    limit = f"LIMIT {min(size, count - offset)}" + (f" OFFSET {offset}" if offset else "")
+    rows = request.sql(page_sql.format(limit=limit), params).fetchall() if count else []
+    url = request.absolute_url()
+    previous = None
+    if number > 1:
+        previous = (
+            _remove_query_param(url, "page")
+            if number == 2
+            else _replace_query_param(url, "page", number - 1)
+        )
+    return (
+        200,
+        {
+            "count": count,
+            "next": _replace_query_param(url, "page", number + 1) if number < pages else None,
+            "previous": previous,
+            "results": [render(row) for row in rows],
+        },
+        [],
+    )
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+
+def _render_level(row):
+    stock_id, item, location, on_hand, point, quantity, counted, _calc_id, *calc = row
+    calculation = None
+    if calc[0] is not None:
+        calculation = dict(zip(CALCULATION_FIELDS, calc, strict=True))
+        del calculation["stock_id"]
+    return {
+        "stock_id": stock_id,
+        "item_type": item,
+        "location_id": location,
+        "quantity_on_hand": on_hand,
+        "reorder_point": point,
+        "reorder_quantity": quantity,
+        "last_counted_at": counted,
+        "below_reorder_point": on_hand <= point,
+        "reorder_calculation": calculation,
+    }
+
+
+def list_stock_levels(request):
+    conditions, params = [], []
+    if request.query.get("location_id"):
+        location = _uuid(request.query["location_id"], 400, "invalid", "Enter a valid UUID.")
+        conditions.append('"stock_levels"."location_id" = %s')
+        params.append(location)
+    if request.query.get("item_type"):
+        conditions.append('"stock_levels"."item_type" = %s')
+        params.append(request.query["item_type"])
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
+    page_sql = STOCK_PAGE_SQL.replace("{where}", where)
+    return _paginate(request, STOCK_COUNT_SQL.format(where=where), page_sql, params, _render_level)
+
+
+def _render_alert(row):
+    alert_id, stock_id, _q_open, _rp_open, _po, created, _resolved, on_order, suggested = row[:9]
+    _sid, item, location, on_hand, point, quantity = row[9:15]
+    return {
+        "alert_id": alert_id,
+        "stock_id": stock_id,
+        "item_type": item,
+        "location_id": location,
+        "quantity_on_hand": on_hand,
+        "reorder_point": point,
+        "reorder_quantity": quantity,
+        "suggested_quantity": suggested,
+        "quantity_on_order": on_order,
+        "created_at": created,
+    }
+
+
+def list_alerts(request):
+    return _paginate(request, ALERT_COUNT_SQL, ALERT_PAGE_SQL, [], _render_alert)
+
+
+def _apply_changes(request, *, levels, changes, reason, note, po_id, now):
+    """The statements of ``stock.services.record_adjustments`` once the levels are locked:
+    one UPDATE, one multi-row INSERT, the alert sync. ``changes``: (level index, delta)."""
+    quantity = {level[0]: level[3] for level in levels}
+    by_id = {level[0]: level for level in levels}
+    rows, params = [], []
+    for stock_id, delta in changes:
+        level = by_id[stock_id]
+        before = quantity[stock_id]
+        after = before + delta
+        if after < 0:
+            raise HttpError(
+                409,
+                "insufficient_stock",
+                f"Stock of {level[1]} at {level[2]} is {before}; a change of {delta} would "
+                "take it below zero.",
+                quantity_on_hand=before,
+                stock_id=str(stock_id),
+            )
+        quantity[stock_id] = after
+        rows.append("(%s, %s, %s, %s, %s, NULL, %s, %s, %s, DEFAULT)")
+        params += [uuid.uuid4(), stock_id, reason, delta, after, note, request.user["username"]]
+        params.append(po_id)
+    changed = [level for level in levels if quantity[level[0]] != level[3]]
+    if changed:
+        case = '("stock_levels"."stock_id" = %s) THEN ("stock_levels"."quantity_on_hand" + %s)'
+        case_params = []
+        for level in changed:
+            case_params += [level[0], quantity[level[0]] - level[3]]
+        request.sql(
+            UPDATE_LEVELS_SQL.format(
+                cases=" ".join(f"WHEN {case}" for _ in changed),
+                ids=", ".join(["%s"] * len(changed)),
+            ),
+            case_params + [level[0] for level in changed],
+        )
+    inserted = request.sql(INSERT_ADJUSTMENTS_SQL.format(rows=", ".join(rows)), params).fetchall()
+    below = [level for level in levels if quantity[level[0]] <= level[4]]
+    above = [level for level in levels if quantity[level[0]] > level[4]]
+    if above:
+        request.sql(
+            RESOLVE_ALERTS_SQL.format(ids=", ".join(["%s"] * len(above))),
+            [now, *(level[0] for level in above)],
+        )
+    if below:
+        alert_params = []
+        for level in below:
+            alert_params += [uuid.uuid4(), level[0], quantity[level[0]], level[4]]
+        request.sql(
+            OPEN_ALERTS_SQL.format(
+                rows=", ".join(["(%s, %s, %s, %s, NULL, DEFAULT, NULL)"] * len(below))
+            ),
+            alert_params,
+        )
+    return quantity, inserted, params
+
+
+def record_adjustment(request):
+    request.require("stock.add_stockadjustment")
+    body = request.json()
+    reason = body.get("reason") if isinstance(body, dict) else None
+    delta = body.get("quantity_delta") if isinstance(body, dict) else None
+    if reason not in ADJUSTMENT_SIGNS or not isinstance(delta, int) or isinstance(delta, bool):
+        raise HttpError(400, "invalid", "The floor takes stock_id, reason and quantity_delta.")
+    sign = ADJUSTMENT_SIGNS[reason]
+    if delta == 0 or (sign and (delta > 0) != (sign > 0)):
+        raise HttpError(400, "invalid", f"quantity_delta: must be negative for {reason}.")
+    stock_id = _uuid(body.get("stock_id"), 400, "invalid", "stock_id: Must be a valid UUID.")
+    note = body.get("note") or ""
+    now = datetime.now(UTC)
+    with request.conn.transaction():
+        levels = request.sql(
+            LOCK_LEVELS_SQL.format(where='"stock_levels"."stock_id" IN (%s)'), [stock_id]
+        ).fetchall()
+        if not levels:
+            raise HttpError(
+                404, "not_found", f"No stock level {stock_id}.", fields={"stock_id": []}
+            )
+        quantity, inserted, params = _apply_changes(
+            request,
+            levels=levels,
+            changes=[(stock_id, delta)],
+            reason=reason,
+            note=note,
+            po_id=None,
+            now=now,
+        )
+    [level] = levels
+    [(saved_note, created_at)] = inserted
+    return (
+        201,
+        {
+            "adjustment_id": params[0],
+            "stock_id": stock_id,
+            "item_type": level[1],
+            "location_id": level[2],
+            "reason": reason,
+            "quantity_delta": delta,
+            "quantity_after": quantity[stock_id],
+            "counted_quantity": None,
+            "note": saved_note,
+            "adjusted_by": request.user["username"],
+            "created_at": created_at,
+            "quantity_on_hand": quantity[stock_id],
+        },
+        [],
+    )
+
+
+# --- purchase orders ---------------------------------------------------------------------------
+
+
+def _available_transitions(request, po):
+    status, created_by, lines = po["status"], po["created_by"], po["line_items"]
+    allowed = []
+    for target, needs_approval in TRANSITIONS.get(status, []):
+        if target == "submitted" and not lines:
+            continue
+        if needs_approval:
+            ok = (
+                request.has_perm(CHANGE_PO)
+                and request.has_perm(APPROVE_PO)
+                and request.user["username"] != created_by
+            )
+        else:
+            ok = request.has_perm(CHANGE_PO)
+        if ok:
+            allowed.append(target)
+    return [status for status in STATUS_ORDER if status in allowed]
+
+
+def _read_po(request, po_id):
+    row = request.sql(PO_SQL, [po_id]).fetchone()
+    if row is None:
+        raise HttpError(404, "not_found", f"No purchase order {po_id}.")
+    lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
+    history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
+    (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
+    created_at, created_by, expected, received_at, version = row[8:13]
+    po = {
+        "po_id": po_id,
+        "supplier_id": supplier_id,
+        "status": status,
+        "total_amount": total,
+        "currency": currency,
+        "approved_by": approved_by,
+        "submitted_at": submitted_at,
+        "approved_at": approved_at,
+        "created_at": created_at,
+        "created_by": created_by,
+        "expected_delivery_date": expected,
+        "received_at": received_at,
+        "is_overdue": status in AWAITING_DELIVERY
+        and expected is not None
+        and expected < datetime.now(UTC).date(),
+        "available_transitions": None,
+        "line_items": [
+            {
+                "line_item_id": line[0],
+                "item_type": line[3],
+                "location_id": line[4],
+                "quantity": line[5],
+                "unit_price": line[6],
+                "line_total": line[7],
+            }
+            for line in lines
+        ],
+        "status_history": [
+            {
+                "from_status": change[2],
+                "to_status": change[3],
+                "changed_by": change[4],
+                "changed_at": change[5],
+                "reason": change[6],
+            }
+            for change in history
+        ],
+    }
+    po["available_transitions"] = _available_transitions(request, po)
+    return 200, po, [("ETag", f'"{version}"')]
+
+
+def _po_id(request):
+    raw = request.environ["PATH_INFO"][len("/purchase-orders/") :]
+    return _uuid(raw, message=f"No purchase order {raw}.")
+
+
+def get_purchase_order(request):
+    return _read_po(request, _po_id(request))
+
+
+def receive_purchase_order(request):
+    request.require(CHANGE_PO)
+    po_id = _po_id(request)
+    body = request.json()
+    if not isinstance(body, dict) or str(body.get("status", "")).strip().lower() != "received":
+        raise HttpError(400, "invalid", 'The floor takes {"status": "received"} only.')
+    now = datetime.now(UTC)
+    with request.conn.transaction():
+        po = request.sql(LOCK_PO_SQL, [po_id]).fetchone()
+        if po is None:
+            raise HttpError(404, "not_found", f"No purchase order {po_id}.")
+        status, supplier_id = po[2], po[1]
+        if status != "shipped" or not request.has_perm(CHANGE_PO):
+            message = (
+                "The purchase order is already received."
+                if status == "received"
+                else f"A {status} purchase order cannot move to received."
+            )
+            raise HttpError(
+                409,
+                "invalid_transition",
+                message,
+                current_status=status,
+                allowed_transitions=[],
+            )
+        lines = request.sql(RECEIPT_LINES_SQL, [po_id]).fetchall()
+        _receive_lines(request, lines=lines, po_id=po_id, now=now)
+        request.sql(
+            INSERT_HISTORY_SQL,
+            [po_id, "shipped", "received", request.user["username"], now, ""],
+        ).fetchone()
+        request.sql(RECEIVE_PO_SQL, ["received", now, po_id])
+        _refresh_supplier(request, supplier_id=supplier_id, now=now)
+    return _read_po(request, po_id)
+
+
+def _receive_lines(request, *, lines, po_id, now):
+    """``record_adjustments(reason=po_receipt)``: create missing levels, lock them, apply."""
+    request.sql("SAVEPOINT floor_receipt")
+    keys = sorted(
+        {(item, location) for item, location, _ in lines}, key=lambda k: (k[0], str(k[1]))
+    )
+    count = len(keys)
+    request.sql(
+        CREATE_LEVELS_SQL,
+        [
+            [uuid.uuid4() for _ in keys],
+            [item for item, _ in keys],
+            [location for _, location in keys],
+            [Int4(0)] * count,
+            [Int4(0)] * count,
+            [Int4(0)] * count,
+            [None] * count,
+            [None] * count,
+        ],
+    )
+    condition = " OR ".join(
+        '("stock_levels"."item_type" = %s AND "stock_levels"."location_id" = %s)' for _ in keys
+    )
+    levels = request.sql(
+        LOCK_LEVELS_SQL.format(where=f"({condition})"),
+        [value for key in keys for value in key],
+    ).fetchall()
+    by_key = {(level[1], level[2]): level[0] for level in levels}
+    _apply_changes(
+        request,
+        levels=levels,
+        changes=[(by_key[(item, location)], quantity) for item, location, quantity in lines],
+        reason="po_receipt",
+        note=f"Receipt of purchase order {po_id}",
+        po_id=po_id,
+        now=now,
+    )
+    request.sql("RELEASE SAVEPOINT floor_receipt")
+
+
+def _refresh_supplier(request, *, supplier_id, now):
+    """``procurement.replenishment.refresh_supplier_performance``, statement for statement."""
+    request.sql("SAVEPOINT floor_supplier")
+    _, declared = request.sql(LOCK_SUPPLIER_SQL, [supplier_id]).fetchone()
+    receipts = request.sql(RECEIPTS_SQL, [supplier_id]).fetchall()
+    lead_times = [
+        max(0.0, (received - approved).total_seconds() / 86400)
+        for approved, received, _ in receipts
+    ]
+    expected = float(declared)
+    for actual in lead_times:
+        expected = EWMA_ALPHA * actual + (1 - EWMA_ALPHA) * expected
+    recent = lead_times[-SPREAD_SAMPLE:]
+    spread = statistics.stdev(recent) if len(recent) >= MIN_RECEIPTS_FOR_LEARNED else 0.0
+    since = now - timedelta(days=ON_TIME_WINDOW_DAYS)
+    judged = [
+        received.date() <= due
+        for _, received, due in receipts
+        if received >= since and due is not None
+    ]
+    on_time = Decimal(sum(judged) / len(judged)).quantize(Decimal("0.0001")) if judged else None
+    request.sql(
+        UPDATE_SUPPLIER_SQL,
+        [
+            Decimal(expected).quantize(Decimal("0.001")),
+            Decimal(spread).quantize(Decimal("0.001")),
+            on_time,
+            len(lead_times),
+            supplier_id,
+        ],
+    )
+    request.sql("RELEASE SAVEPOINT floor_supplier")
