@@ -1,48 +1,449 @@
-from django.contrib import admin
+"""Purchase orders in the admin: the procurement staff's console.
 
-from procurement.models import POLineItem, POStatusChange, PurchaseOrder
+Every write calls ``procurement.services``, the same functions as the API, so that permissions,
+the creator-cannot-approve rule, row locks, history and stock effects are identical:
+
+- adding a PO is ``create_purchase_order`` (``created_by`` = the user); saving a draft is one
+  ``update_purchase_order`` call with the supplier, currency and all lines, so the total is
+  recomputed by the service; only drafts are editable, everything else is read-only;
+- the status is never a form field: it moves by the transition buttons of the change page, which
+  POST to ``<po_id>/transition/<status>/`` and call ``transition_purchase_order``; a refusal comes
+  back as an error message with the service's reason;
+- "Approve selected" approves each PO through the same service and reports, in one message, which
+  were approved and which refused and why;
+- on reorder alerts, "Raise draft purchase orders" calls ``raise_purchase_orders_for_alerts``.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from common.errors import DomainError, NotFound, PreconditionFailed
+from procurement import selectors, services
+from procurement.forms import POLineItemForm, POLineItemFormSet, PurchaseOrderForm
+from procurement.models import (
+    APPROVE_PERMISSION,
+    POLineItem,
+    POStatus,
+    POStatusChange,
+    PurchaseOrder,
+)
+from stock import admin as stock_admin
+from stock.models import ReorderAlert
+
+BUTTON_LABELS = {
+    POStatus.SUBMITTED: "Submit for approval",
+    POStatus.APPROVED: "Approve",
+    POStatus.REJECTED: "Reject",
+    POStatus.SHIPPED: "Mark shipped",
+    POStatus.RECEIVED: "Receive into stock",
+    POStatus.CANCELLED: "Cancel order",
+}
+# What each transition is called in messages ("Could not approve PO ...").
+VERBS = {
+    POStatus.SUBMITTED: "submit",
+    POStatus.APPROVED: "approve",
+    POStatus.REJECTED: "reject",
+    POStatus.SHIPPED: "mark as shipped",
+    POStatus.RECEIVED: "receive",
+    POStatus.CANCELLED: "cancel",
+}
+STALE_MESSAGE = (
+    "{label} was changed by someone else after this page was loaded; nothing was done. "
+    "Review it and try again."
+)
+
+
+def po_label(po_id):
+    return f"PO {str(po_id)[:8]}"
+
+
+def _refusal(error, label):
+    if isinstance(error, PreconditionFailed):
+        return STALE_MESSAGE.format(label=label)
+    return error.message
+
+
+def _is_draft(obj):
+    return obj is None or obj.status == POStatus.DRAFT
 
 
 class POLineItemInline(admin.TabularInline):
+    """Editable while the PO is a draft, read-only after."""
+
     model = POLineItem
-    extra = 0
+    form = POLineItemForm
+    formset = POLineItemFormSet
+    fields = ["item_type", "location_id", "quantity", "unit_price", "line_total"]
     readonly_fields = ["line_total"]
+    ordering = ["line_number"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    def has_add_permission(self, request, obj):
+        return _is_draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_delete_permission(request, obj)
 
 
 class POStatusChangeInline(admin.TabularInline):
+    """The status history, as the service wrote it."""
+
     model = POStatusChange
     extra = 0
     can_delete = False
-    readonly_fields = ["from_status", "to_status", "changed_by", "changed_at", "reason"]
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "reason"]
+    readonly_fields = fields
+    ordering = ["changed_at", "id"]
+    verbose_name_plural = "status history"
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Past its expected delivery date")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(selectors.overdue_condition())
+        return queryset
+
+
 @admin.register(PurchaseOrder)
-class PurchaseOrderAdmin(admin.ModelAdmin):
+class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdmin):
+    form = PurchaseOrderForm
+    change_form_template = "admin/procurement/purchaseorder/change_form.html"
     list_display = [
-        "po_id",
+        "label",
         "supplier",
         "status",
-        "total_amount",
-        "currency",
+        "total",
+        "expected_delivery_date",
+        "overdue",
+        "created_at",
+        "created_by",
+        "approved_by",
+    ]
+    list_display_links = ["label"]
+    list_filter = [
+        "status",
+        ("supplier", admin.RelatedOnlyFieldListFilter),
         "created_at",
         "expected_delivery_date",
+        OverdueFilter,
     ]
-    list_filter = ["status", "created_at"]
+    search_fields = [
+        "po_id__startswith",
+        "supplier__name",
+        "created_by",
+        "approved_by",
+        "line_items__item_type",
+    ]
+    date_hierarchy = "created_at"
     list_select_related = ["supplier"]
+    actions = ["approve_selected"]
+    inlines = [POLineItemInline, POStatusChangeInline]
     readonly_fields = [
         "po_id",
         "status",
         "total_amount",
-        "approved_by",
-        "submitted_at",
-        "approved_at",
-        "created_at",
         "created_by",
+        "created_at",
+        "submitted_at",
+        "approved_by",
+        "approved_at",
         "expected_delivery_date",
         "received_at",
         "version",
     ]
-    inlines = [POLineItemInline, POStatusChangeInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("supplier")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (
+                    None,
+                    {
+                        "fields": ["supplier", "currency"],
+                        "description": (
+                            "A new purchase order is a draft; its total is the sum of its lines."
+                        ),
+                    },
+                )
+            ]
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "po_id",
+                        "status",
+                        "supplier",
+                        "currency",
+                        "total_amount",
+                        "created_by",
+                        "created_at",
+                    ]
+                },
+            ),
+            (
+                "Approval and delivery",
+                {
+                    "fields": [
+                        "submitted_at",
+                        "approved_by",
+                        "approved_at",
+                        "expected_delivery_date",
+                        "received_at",
+                        "version",
+                    ]
+                },
+            ),
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        """Only a draft is edited with the form; other POs are shown read-only (their status
+        moves by the transition buttons)."""
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        """Purchase orders are kept for the record: cancel instead."""
+        return False
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm(APPROVE_PERMISSION)
+
+    # --- list columns --------------------------------------------------------------------
+
+    @admin.display(description="purchase order", ordering="po_id")
+    def label(self, obj):
+        return po_label(obj.po_id)
+
+    @admin.display(description="total", ordering="total_amount")
+    def total(self, obj):
+        return f"{obj.total_amount} {obj.currency}"
+
+    @admin.display(boolean=True, description="overdue")
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    # --- saving through the services -------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: the PO and its lines are saved by one service call in
+        ``save_related``, once the line formset is known."""
+
+    def save_related(self, request, form, formsets, change):
+        lines_formset = next(
+            (formset for formset in formsets if isinstance(formset, POLineItemFormSet)), None
+        )
+        lines = None
+        if lines_formset is not None and (not change or lines_formset.has_changed()):
+            lines = [line for _, line in lines_formset.submitted_lines()]
+        data = form.cleaned_data
+        if not change:
+            po = services.create_purchase_order(
+                supplier_id=data["supplier"].pk,
+                currency=data["currency"],
+                line_items=lines or [],
+                created_by=request.user.get_username(),
+            )
+        else:
+            edits = {}
+            if "supplier" in form.changed_data:
+                edits["supplier_id"] = data["supplier"].pk
+            if "currency" in form.changed_data:
+                edits["currency"] = data["currency"]
+            if lines is not None:
+                edits["line_items"] = lines
+            if not edits:
+                return
+            po = services.update_purchase_order(
+                po_id=form.instance.pk,
+                user=request.user,
+                if_match_version=data.get("version_seen"),
+                **edits,
+            )
+        stock_admin.adopt_saved(form.instance, po)
+
+    def response_post_save_add(self, request, obj):
+        """To the new draft's page, where it is submitted."""
+        return HttpResponseRedirect(
+            reverse("admin:procurement_purchaseorder_change", args=[obj.pk])
+        )
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if add:
+            return [{"added": {}}]
+        fields = [name for name in form.changed_data if name != "version_seen"]
+        if any(isinstance(f, POLineItemFormSet) and f.has_changed() for f in formsets):
+            fields.append("line items")
+        return [{"changed": {"fields": fields}}] if fields else []
+
+    def domain_error_message(self, error, object_id):
+        return _refusal(error, po_label(object_id) if object_id else "The purchase order")
+
+    # --- transition buttons ----------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        buttons = []
+        if obj is not None:
+            for status in selectors.available_transitions(po=obj, user=request.user):
+                buttons.append(
+                    {
+                        "status": status,
+                        "label": BUTTON_LABELS[status],
+                        "needs_reason": status == POStatus.REJECTED,
+                        "url": reverse(
+                            "admin:procurement_purchaseorder_transition", args=[obj.pk, status]
+                        ),
+                    }
+                )
+        context["transition_buttons"] = buttons
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        transition = path(
+            "<path:object_id>/transition/<str:status>/",
+            self.admin_site.admin_view(self.transition_view),
+            name="procurement_purchaseorder_transition",
+        )
+        return [transition, *super().get_urls()]
+
+    def transition_view(self, request, object_id, status):
+        """POST only: move the PO to ``status`` through ``transition_purchase_order``, with the
+        reason (rejections) and the version the page showed; then back to the PO's page."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        label = po_label(object_id)
+        verb = VERBS.get(status, f"move to {status}")
+        version = request.POST.get("version", "")
+        try:
+            po = services.transition_purchase_order(
+                po_id=object_id,
+                target_status=status,
+                user=request.user,
+                reason=request.POST.get("reason", ""),
+                if_match_version=int(version) if version.isdigit() else None,
+            )
+        except NotFound as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:procurement_purchaseorder_changelist"))
+        except DomainError as error:
+            self.message_user(
+                request, f"Could not {verb} {label}: {_refusal(error, label)}", messages.ERROR
+            )
+        else:
+            self.message_user(
+                request, f"{label} is now {po.get_status_display().lower()}.", messages.SUCCESS
+            )
+        return HttpResponseRedirect(
+            reverse("admin:procurement_purchaseorder_change", args=[object_id])
+        )
+
+    # --- bulk approval ---------------------------------------------------------------------
+
+    @admin.action(description="Approve selected purchase orders", permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        """Each PO is approved in its own transaction by the service: one refusal does not undo
+        the others. One message lists both outcomes."""
+        approved, refused = [], []
+        for po_id in queryset.order_by("po_id").values_list("po_id", flat=True):
+            label = po_label(po_id)
+            try:
+                services.transition_purchase_order(
+                    po_id=po_id, target_status=POStatus.APPROVED, user=request.user
+                )
+            except DomainError as error:
+                refused.append(f"{label} ({_refusal(error, label)})")
+            else:
+                approved.append(label)
+        parts = []
+        if approved:
+            parts.append(f"Approved {len(approved)}: {', '.join(approved)}.")
+        if refused:
+            parts.append(f"Refused {len(refused)}: {'; '.join(refused)}.")
+        if not refused:
+            level = messages.SUCCESS
+        elif approved:
+            level = messages.WARNING
+        else:
+            level = messages.ERROR
+        self.message_user(request, " ".join(parts), level)
+
+
+# Reorder alerts gain the action that raises purchase orders: the stock app, which defines
+# their admin, must not depend on procurement.
+admin.site.unregister(ReorderAlert)
+
+
+@admin.register(ReorderAlert)
+class ReorderAlertAdmin(stock_admin.ReorderAlertAdmin):
+    list_display = [*stock_admin.ReorderAlertAdmin.list_display, "purchase_order"]
+    actions = ["raise_purchase_orders"]
+
+    @admin.display(description="purchase order")
+    def purchase_order(self, obj):
+        if obj.po_id is None:
+            return "-"
+        url = reverse("admin:procurement_purchaseorder_change", args=[obj.po_id])
+        return format_html('<a href="{}">{}</a>', url, po_label(obj.po_id))
+
+    def has_raise_permission(self, request):
+        return request.user.has_perm(services.ADD_PERMISSION)
+
+    @admin.action(description="Raise draft purchase orders", permissions=["raise"])
+    def raise_purchase_orders(self, request, queryset):
+        try:
+            result = services.raise_purchase_orders_for_alerts(
+                alert_ids=list(queryset.values_list("pk", flat=True)), user=request.user
+            )
+        except DomainError as error:
+            self.message_user(request, f"No purchase order raised: {error.message}", messages.ERROR)
+            return
+        parts = []
+        if result.orders:
+            raised = [
+                f"{po_label(order.po.po_id)} to {order.po.supplier.name} "
+                + (
+                    f"(new draft, {len(order.alerts)} line(s))"
+                    if order.created
+                    else f"({len(order.alerts)} line(s) added to your draft)"
+                )
+                for order in result.orders
+            ]
+            parts.append(
+                f"Raised {len(result.orders)} draft purchase order(s): {'; '.join(raised)}."
+            )
+        if result.skipped:
+            skipped = [f"{skip.label}: {skip.reason}" for skip in result.skipped]
+            parts.append(f"Skipped {len(result.skipped)} alert(s): {'; '.join(skipped)}.")
+        if not result.skipped:
+            level = messages.SUCCESS
+        elif result.orders:
+            level = messages.WARNING
+        else:
+            level = messages.ERROR
+        self.message_user(request, " ".join(parts), level)

@@ -16,7 +16,8 @@ from uuid import UUID
 
 import pycountry
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
@@ -31,9 +32,14 @@ from procurement.models import (
     PurchaseOrder,
     in_machine_order,
 )
-from procurement.replenishment import expected_delivery_date, refresh_supplier_performance
+from procurement.replenishment import (
+    COMMITTED_STATUSES,
+    expected_delivery_date,
+    refresh_supplier_performance,
+)
 from stock.models import AdjustmentReason
-from stock.services import StockChange, record_adjustments
+from stock.selectors import list_open_alerts
+from stock.services import StockChange, link_alerts_to_purchase_order, record_adjustments
 from suppliers.models import Supplier
 
 CENT = Decimal("0.01")
@@ -142,7 +148,7 @@ def update_purchase_order(
                 raise Conflict(
                     f"A {po.status} purchase order cannot be edited; only a draft can.",
                     code="not_editable",
-                    extra={"status": po.status},
+                    extra={"current_status": po.status},
                 )
             if supplier is not None:
                 po.supplier = supplier
@@ -453,3 +459,215 @@ def _insert_lines(po, lines):
         )
         for number, line in enumerate(lines, start=1)
     )
+
+
+def validate_line_items(line_items):
+    """Validate lines as ``create_purchase_order`` and ``update_purchase_order`` do, writing
+    nothing; returns ``(lines, total)``. For forms that show errors before calling a service."""
+    return _clean_lines(line_items)
+
+
+# --- reorder alerts to draft purchase orders ---------------------------------------------------
+
+ADD_PERMISSION = "procurement.add_purchaseorder"
+
+
+@dataclass(frozen=True)
+class RaisedPurchaseOrder:
+    """A draft raised for alerts: ``created`` is False when the lines went to an existing draft."""
+
+    po: PurchaseOrder
+    created: bool
+    alerts: tuple
+
+
+@dataclass(frozen=True)
+class SkippedAlert:
+    alert_id: UUID
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertPurchaseOrders:
+    orders: tuple
+    skipped: tuple
+
+
+def raise_purchase_orders_for_alerts(*, alert_ids, user):
+    """Turn open reorder alerts into draft purchase orders, one per supplier (and currency), in
+    one transaction.
+
+    Each alert orders its ``suggested_quantity`` from the supplier of the item's last committed
+    PO (approved, shipped or received; latest ``approved_at``) for the same item type and
+    location, else for the same item type, at that PO line's unit price and currency; only
+    active suppliers count. The lines go to the user's own newest draft for that supplier and
+    currency if there is one, else to a new draft created by the user. Each alert is linked to its
+    PO (``po_id``). Alerts that are resolved, already linked to a PO, need nothing (enough on
+    order) or have no known supplier are skipped and reported.
+
+    Locks the alerts, then the drafts, each in primary-key order. Needs
+    ``procurement.add_purchaseorder`` (``PermissionDenied``).
+    """
+    if not user.has_perm(ADD_PERMISSION):
+        raise PermissionDenied(f"Raising purchase orders needs the permission {ADD_PERMISSION}.")
+    username = user.get_username()
+    ids = sorted({_alert_uuid(alert_id) for alert_id in alert_ids})
+    with transaction.atomic():
+        alerts = list(
+            list_open_alerts()
+            .select_for_update(of=("self",))
+            .filter(pk__in=ids)
+            .order_by("alert_id")
+        )
+        found = {alert.alert_id for alert in alerts}
+        skipped = [
+            SkippedAlert(alert_id, f"alert {str(alert_id)[:8]}", "it is no longer open")
+            for alert_id in ids
+            if alert_id not in found
+        ]
+        wanted = []
+        for alert in alerts:
+            if alert.po_id is not None:
+                skipped.append(
+                    _skip(alert, f"it is already on purchase order {str(alert.po_id)[:8]}")
+                )
+            elif alert.suggested_quantity <= 0:
+                skipped.append(_skip(alert, "nothing to order: enough is on order"))
+            else:
+                wanted.append(alert)
+
+        sources = _last_purchases({(a.stock.item_type, a.stock.location_id) for a in wanted})
+        groups = {}
+        for alert in wanted:
+            level = alert.stock
+            source = sources.get((level.item_type, level.location_id)) or sources.get(
+                level.item_type
+            )
+            if source is None:
+                skipped.append(
+                    _skip(alert, "no known supplier: no earlier purchase order for this item")
+                )
+                continue
+            supplier_id, currency, unit_price = source
+            groups.setdefault((supplier_id, currency), []).append((alert, unit_price))
+
+        drafts, draft_lines = _own_drafts(keys=set(groups), username=username)
+        orders = []
+        for key in sorted(groups, key=lambda k: (str(k[0]), k[1])):
+            supplier_id, currency = key
+            new_lines = [
+                {
+                    "item_type": alert.stock.item_type,
+                    "location_id": alert.stock.location_id,
+                    "quantity": alert.suggested_quantity,
+                    "unit_price": unit_price,
+                }
+                for alert, unit_price in groups[key]
+            ]
+            draft = drafts.get(key)
+            if draft is None:
+                po = create_purchase_order(
+                    supplier_id=supplier_id,
+                    currency=currency,
+                    line_items=new_lines,
+                    created_by=username,
+                )
+            else:
+                po = update_purchase_order(
+                    po_id=draft.po_id,
+                    user=user,
+                    line_items=draft_lines.get(draft.po_id, []) + new_lines,
+                )
+            group_alerts = tuple(alert for alert, _ in groups[key])
+            link_alerts_to_purchase_order(
+                alert_ids=[alert.alert_id for alert in group_alerts], po_id=po.po_id
+            )
+            for alert in group_alerts:
+                alert.po_id = po.po_id
+            orders.append(RaisedPurchaseOrder(po=po, created=draft is None, alerts=group_alerts))
+    return AlertPurchaseOrders(orders=tuple(orders), skipped=tuple(skipped))
+
+
+def _alert_uuid(alert_id):
+    try:
+        return alert_id if isinstance(alert_id, UUID) else UUID(str(alert_id))
+    except ValueError:
+        raise InvalidInput(f"'{alert_id}' is not an alert id.", field="alert_ids") from None
+
+
+def _skip(alert, reason):
+    level = alert.stock
+    return SkippedAlert(alert.alert_id, f"{level.item_type} at {level.location_id}", reason)
+
+
+def _last_purchases(keys):
+    """One query: ``{(item_type, location_id): source, item_type: source}`` with ``source`` =
+    (supplier_id, currency, unit_price) of the latest committed PO line with an active supplier,
+    per pair and per item type."""
+    if not keys:
+        return {}
+    order = [
+        F("purchase_order__approved_at").desc(),
+        F("purchase_order_id").desc(),
+        F("line_number").desc(),
+    ]
+    rows = (
+        POLineItem.objects.filter(
+            item_type__in={item_type for item_type, _ in keys},
+            purchase_order__status__in=COMMITTED_STATUSES,
+            purchase_order__approved_at__isnull=False,
+            purchase_order__supplier__active=True,
+        )
+        .annotate(
+            pair_rank=Window(
+                RowNumber(), partition_by=[F("item_type"), F("location_id")], order_by=order
+            ),
+            type_rank=Window(RowNumber(), partition_by=[F("item_type")], order_by=order),
+        )
+        .filter(Q(pair_rank=1) | Q(type_rank=1))
+        .order_by()
+        .values_list(
+            "item_type",
+            "location_id",
+            "pair_rank",
+            "type_rank",
+            "purchase_order__supplier_id",
+            "purchase_order__currency",
+            "unit_price",
+        )
+    )
+    found = {}
+    for item_type, location_id, pair_rank, type_rank, *source in rows:
+        if pair_rank == 1:
+            found[(item_type, location_id)] = tuple(source)
+        if type_rank == 1:
+            found[item_type] = tuple(source)
+    return found
+
+
+def _own_drafts(*, keys, username):
+    """The user's newest draft per (supplier_id, currency) among ``keys``, locked in primary-key
+    order, and the lines of those drafts as line-item dicts (two queries)."""
+    if not keys:
+        return {}, {}
+    condition = Q(pk__in=[])
+    for supplier_id, currency in keys:
+        condition |= Q(supplier_id=supplier_id, currency=currency)
+    candidates = list(
+        PurchaseOrder.objects.select_for_update()
+        .filter(condition, status=POStatus.DRAFT, created_by=username)
+        .order_by("po_id")
+    )
+    drafts = {}
+    for po in sorted(candidates, key=lambda po: (po.created_at, po.po_id)):
+        drafts[(po.supplier_id, po.currency)] = po
+    lines = {}
+    chosen = [po.po_id for po in drafts.values()]
+    for line in (
+        POLineItem.objects.filter(purchase_order_id__in=chosen)
+        .order_by("purchase_order_id", "line_number")
+        .values("purchase_order_id", "item_type", "location_id", "quantity", "unit_price")
+    ):
+        lines.setdefault(line.pop("purchase_order_id"), []).append(line)
+    return drafts, lines

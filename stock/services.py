@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -317,4 +317,46 @@ def _not_found(change):
         return NotFound(f"No stock level {change.stock_id}.", field="stock_id")
     return NotFound(
         f"No stock level for {change.item_type} at {change.location_id}.", field="item_type"
+    )
+
+
+def create_stock_level(*, item_type, location_id, reorder_point, reorder_quantity):
+    """Register a stock level with nothing on hand (stock only ever arrives through adjustments)
+    and open its alert at once when 0 is at or below its point. ``Conflict`` if the
+    (item_type, location_id) already has a level."""
+    item_type = (item_type or "").strip()
+    if not item_type or len(item_type) > ITEM_TYPE_MAX_LENGTH:
+        raise InvalidInput(
+            f"item_type is 1 to {ITEM_TYPE_MAX_LENGTH} characters.", field="item_type"
+        )
+    location_id = _uuid(location_id, "location_id")
+    if location_id is None:
+        raise InvalidInput("location_id is required.", field="location_id")
+    for field, value in (("reorder_point", reorder_point), ("reorder_quantity", reorder_quantity)):
+        if value is None or not 0 <= value <= MAX_QUANTITY:
+            raise InvalidInput(f"{field} must be from 0 to {MAX_QUANTITY}.", field=field)
+    try:
+        with transaction.atomic():
+            level = StockLevel.objects.create(
+                item_type=item_type,
+                location_id=location_id,
+                quantity_on_hand=0,
+                reorder_point=reorder_point,
+                reorder_quantity=reorder_quantity,
+            )
+            sync_alerts(levels=[level])
+    except IntegrityError:
+        raise Conflict(
+            f"{item_type} at {location_id} already has a stock level.",
+            code="duplicate_stock_level",
+            field="item_type",
+        ) from None
+    return level
+
+
+def link_alerts_to_purchase_order(*, alert_ids, po_id):
+    """Record on open alerts the purchase order raised for them (one ``UPDATE``); returns how
+    many were linked. The caller holds the alerts' row locks."""
+    return ReorderAlert.objects.filter(pk__in=list(alert_ids), resolved_at__isnull=True).update(
+        po_id=po_id
     )

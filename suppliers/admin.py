@@ -1,5 +1,12 @@
-from django.contrib import admin
+"""Suppliers in the admin, with their performance figures (learned from received purchase
+orders by ``procurement.replenishment``; read-only here). A new supplier is registered through
+``suppliers.services.register_supplier``."""
 
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from suppliers import services
 from suppliers.models import Supplier
 
 
@@ -11,7 +18,8 @@ class SupplierAdmin(admin.ModelAdmin):
         "lead_time_days",
         "expected_lead_time_days",
         "lead_time_stddev_days",
-        "on_time_rate",
+        "on_time",
+        "receipts_count",
         "rating",
         "active",
     ]
@@ -22,6 +30,56 @@ class SupplierAdmin(admin.ModelAdmin):
         "created_at",
         "expected_lead_time_days",
         "lead_time_stddev_days",
-        "on_time_rate",
+        "on_time",
         "receipts_count",
+        "purchase_orders",
     ]
+    fieldsets = [
+        (None, {"fields": ["name", "contact_email", "lead_time_days", "rating", "active"]}),
+        (
+            "Performance (from received purchase orders)",
+            {
+                "fields": [
+                    "expected_lead_time_days",
+                    "lead_time_stddev_days",
+                    "on_time",
+                    "receipts_count",
+                    "purchase_orders",
+                ]
+            },
+        ),
+        ("Record", {"fields": ["supplier_id", "created_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets[:1] if obj is None else self.fieldsets
+
+    @admin.display(description="on-time rate", ordering="on_time_rate")
+    def on_time(self, obj):
+        if obj.on_time_rate is None:
+            return None
+        return f"{obj.on_time_rate:.0%}"
+
+    @admin.display(description="purchase orders")
+    def purchase_orders(self, obj):
+        url = reverse("admin:procurement_purchaseorder_changelist")
+        return format_html(
+            '<a href="{}?supplier__supplier_id__exact={}">Purchase orders of {}</a>',
+            url,
+            obj.pk,
+            obj.name,
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        data = form.cleaned_data
+        supplier = services.register_supplier(
+            name=data["name"],
+            contact_email=data["contact_email"],
+            lead_time_days=data["lead_time_days"],
+            rating=data["rating"],
+            active=data["active"],
+        )
+        vars(obj).update(vars(supplier))

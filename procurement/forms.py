@@ -1,0 +1,87 @@
+"""Forms of the purchase-order admin. They parse input and show the services' own validation
+(``procurement.services``) as form errors; they never save anything themselves."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from common.errors import InvalidInput
+from procurement import services
+from procurement.models import PurchaseOrder
+from suppliers.models import Supplier
+
+
+class PurchaseOrderForm(forms.ModelForm):
+    """Supplier and currency of a draft. ``version_seen`` carries the version the page showed,
+    so that saving over someone else's newer edit is refused instead of silently undoing it."""
+
+    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = PurchaseOrder
+        fields = ["supplier", "currency"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "supplier" in self.fields:
+            # New orders go to active suppliers; a draft may keep the one it has.
+            current = self.instance.supplier_id if self.instance.pk else None
+            self.fields["supplier"].queryset = Supplier.objects.filter(
+                Q(active=True) | Q(pk=current)
+            )
+        if self.instance.pk and not self.instance._state.adding:
+            self.fields["version_seen"].initial = self.instance.version
+
+    def clean_currency(self):
+        try:
+            return services.clean_currency(self.cleaned_data.get("currency"))
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None
+
+
+class POLineItemForm(forms.ModelForm):
+    """One line. The bounds keep a bad amount a field error (rather than a violated database
+    constraint); the formset's ``clean`` then validates the lines as the service does."""
+
+    quantity = forms.IntegerField(min_value=1, max_value=services.MAX_QUANTITY)
+    unit_price = forms.DecimalField(
+        min_value=0, max_value=services.MAX_UNIT_PRICE, max_digits=10, decimal_places=2
+    )
+
+
+class POLineItemFormSet(forms.BaseInlineFormSet):
+    def submitted_lines(self):
+        """``(form, line)`` for each line kept or added, in the order shown; ``line`` is the
+        dict the services take."""
+        lines = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data"):
+                continue
+            if self.can_delete and self._should_delete_form(form):
+                continue
+            if form.instance._state.adding and not form.has_changed():
+                continue
+            data = form.cleaned_data
+            lines.append(
+                (
+                    form,
+                    {
+                        "item_type": data["item_type"],
+                        "location_id": data["location_id"],
+                        "quantity": data["quantity"],
+                        "unit_price": data["unit_price"],
+                    },
+                )
+            )
+        return lines
+
+    def clean(self):
+        """The lines as a whole, as the service checks them (the total must fit, at most so many
+        lines); each line's own fields were checked by its form."""
+        super().clean()
+        if any(self.errors):
+            return
+        try:
+            services.validate_line_items([line for _, line in self.submitted_lines()])
+        except InvalidInput as error:
+            raise ValidationError(error.message) from None
