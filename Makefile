@@ -17,9 +17,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+# Without DATABASE_URL: the embedded SQLite database, with the demo data (seed_demo) loaded the
+# first time, while it is empty; seed_demo prints the demo logins then.
 run: install
 	@mkdir -p var
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --no-input
+	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py seed_demo --embedded-only
+	@echo "Admin console: http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs)"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
