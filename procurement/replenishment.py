@@ -24,12 +24,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from common.errors import InvalidInput, NotFound
 from procurement.models import POLineItem, POStatus, PurchaseOrder
+from procurement.selectors import latest_committed_lines
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts
 from suppliers.models import Supplier
@@ -45,7 +44,6 @@ BATCH_SIZE = 5000
 # The summary lists every level's result only for runs this small.
 RESULTS_LIMIT = 100
 # POs whose supplier is taken as the one that will deliver the next order.
-COMMITTED_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED, POStatus.RECEIVED)
 # Absorbs floating-point noise so that e.g. 24.000000000000004 is a point of 24, not 25.
 _CEIL_TOLERANCE = 1e-9
 
@@ -390,14 +388,7 @@ def _lead_time_suppliers(*, location_id, item_type):
 
     Returns ``{(item_type, location_id): row, item_type: row}``; ``row`` = (supplier_id, declared,
     learned, spread, receipts_count)."""
-    order = [
-        F("purchase_order__approved_at").desc(),
-        F("purchase_order_id").desc(),
-        F("line_item_id").desc(),
-    ]
-    lines = POLineItem.objects.filter(
-        purchase_order__status__in=COMMITTED_STATUSES, purchase_order__approved_at__isnull=False
-    )
+    lines = POLineItem.objects.all()
     if location_id is not None or item_type is not None:
         levels = StockLevel.objects.all()
         if location_id is not None:
@@ -405,34 +396,16 @@ def _lead_time_suppliers(*, location_id, item_type):
         if item_type is not None:
             levels = levels.filter(item_type=item_type)
         lines = lines.filter(item_type__in=levels.values("item_type"))
-    rows = (
-        lines.annotate(
-            pair_rank=Window(
-                RowNumber(), partition_by=[F("item_type"), F("location_id")], order_by=order
-            ),
-            type_rank=Window(RowNumber(), partition_by=[F("item_type")], order_by=order),
-        )
-        .filter(Q(pair_rank=1) | Q(type_rank=1))
-        .order_by()
-        .values_list(
-            "item_type",
-            "location_id",
-            "pair_rank",
-            "type_rank",
+    return latest_committed_lines(
+        lines=lines,
+        fields=[
             "purchase_order__supplier_id",
             "purchase_order__supplier__lead_time_days",
             "purchase_order__supplier__expected_lead_time_days",
             "purchase_order__supplier__lead_time_stddev_days",
             "purchase_order__supplier__receipts_count",
-        )
+        ],
     )
-    found = {}
-    for item, location, pair_rank, type_rank, *supplier in rows:
-        if pair_rank == 1:
-            found[(item, location)] = tuple(supplier)
-        if type_rank == 1:
-            found[item] = tuple(supplier)
-    return found
 
 
 def _compute(row, *, suppliers, review_days, z):

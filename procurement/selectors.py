@@ -2,8 +2,8 @@
 
 from uuid import UUID
 
-from django.db.models import IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from common.errors import NotFound
@@ -18,6 +18,8 @@ from procurement.models import (
 
 # Statuses whose quantities are on their way: ordered and not yet received.
 ON_ORDER_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED)
+# Statuses of POs that committed to buy: approved, and possibly delivered since.
+COMMITTED_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED, POStatus.RECEIVED)
 
 
 def list_purchase_orders():
@@ -71,3 +73,40 @@ def quantity_on_order(stock_ref=""):
         .values("total")
     )
     return Coalesce(Subquery(lines, output_field=IntegerField()), 0)
+
+
+def latest_committed_lines(*, lines, fields):
+    """The latest committed purchase (by ``approved_at``) of each item, in one query.
+
+    ``lines``: a ``POLineItem`` queryset the caller narrows (item types, active suppliers, ...).
+    Returns ``{(item_type, location_id): values, item_type: values}``, ``values`` being the tuple
+    of ``fields`` (paths from the line) of the latest committed line for that item at that
+    location, and for that item anywhere.
+    """
+    order = [
+        F("purchase_order__approved_at").desc(),
+        F("purchase_order_id").desc(),
+        F("line_number").desc(),
+    ]
+    rows = (
+        lines.filter(
+            purchase_order__status__in=COMMITTED_STATUSES,
+            purchase_order__approved_at__isnull=False,
+        )
+        .annotate(
+            pair_rank=Window(
+                RowNumber(), partition_by=[F("item_type"), F("location_id")], order_by=order
+            ),
+            type_rank=Window(RowNumber(), partition_by=[F("item_type")], order_by=order),
+        )
+        .filter(Q(pair_rank=1) | Q(type_rank=1))
+        .order_by()
+        .values_list("item_type", "location_id", "pair_rank", "type_rank", *fields)
+    )
+    found = {}
+    for item_type, location_id, pair_rank, type_rank, *values in rows:
+        if pair_rank == 1:
+            found[(item_type, location_id)] = tuple(values)
+        if type_rank == 1:
+            found[item_type] = tuple(values)
+    return found

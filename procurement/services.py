@@ -16,8 +16,7 @@ from uuid import UUID
 
 import pycountry
 from django.db import transaction
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
@@ -32,11 +31,8 @@ from procurement.models import (
     PurchaseOrder,
     in_machine_order,
 )
-from procurement.replenishment import (
-    COMMITTED_STATUSES,
-    expected_delivery_date,
-    refresh_supplier_performance,
-)
+from procurement.replenishment import expected_delivery_date, refresh_supplier_performance
+from procurement.selectors import latest_committed_lines
 from stock.models import AdjustmentReason
 from stock.selectors import list_open_alerts
 from stock.services import StockChange, link_alerts_to_purchase_order, record_adjustments
@@ -607,43 +603,13 @@ def _last_purchases(keys):
     per pair and per item type."""
     if not keys:
         return {}
-    order = [
-        F("purchase_order__approved_at").desc(),
-        F("purchase_order_id").desc(),
-        F("line_number").desc(),
-    ]
-    rows = (
-        POLineItem.objects.filter(
+    return latest_committed_lines(
+        lines=POLineItem.objects.filter(
             item_type__in={item_type for item_type, _ in keys},
-            purchase_order__status__in=COMMITTED_STATUSES,
-            purchase_order__approved_at__isnull=False,
             purchase_order__supplier__active=True,
-        )
-        .annotate(
-            pair_rank=Window(
-                RowNumber(), partition_by=[F("item_type"), F("location_id")], order_by=order
-            ),
-            type_rank=Window(RowNumber(), partition_by=[F("item_type")], order_by=order),
-        )
-        .filter(Q(pair_rank=1) | Q(type_rank=1))
-        .order_by()
-        .values_list(
-            "item_type",
-            "location_id",
-            "pair_rank",
-            "type_rank",
-            "purchase_order__supplier_id",
-            "purchase_order__currency",
-            "unit_price",
-        )
+        ),
+        fields=["purchase_order__supplier_id", "purchase_order__currency", "unit_price"],
     )
-    found = {}
-    for item_type, location_id, pair_rank, type_rank, *source in rows:
-        if pair_rank == 1:
-            found[(item_type, location_id)] = tuple(source)
-        if type_rank == 1:
-            found[item_type] = tuple(source)
-    return found
 
 
 def _own_drafts(*, keys, username):
