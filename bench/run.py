@@ -59,6 +59,9 @@ def parse_args(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds per run; default 10.")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up; default 2.")
     parser.add_argument(
+        "--rounds", type=int, default=2, help="ABBA rounds that share --duration; default 2."
+    )
+    parser.add_argument(
         "--scenarios",
         default=",".join(s.name for s in scenarios.SCENARIOS),
         help="comma-separated subset of: " + ", ".join(s.name for s in scenarios.SCENARIOS),
@@ -75,6 +78,9 @@ def parse_args(argv=None):
     parser.add_argument("--no-recalc", action="store_true", help="skip the recalculation.")
     parser.add_argument(
         "--no-scale-check", action="store_true", help="skip the run at 1,000,000 levels."
+    )
+    parser.add_argument(
+        "--no-cpu", action="store_true", help="skip the in-process CPU per request figures."
     )
     parser.add_argument("--output", default=str(RESULTS / "latest.json"))
     args = parser.parse_args(argv)
@@ -279,32 +285,52 @@ def wrk(args, server, path, mode, token, duration):
     match = re.search(r"^BENCH_RESULT (.*)$", out, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"wrk printed no result:\n{out}")
-    raw = json.loads(match.group(1))
-    seconds = raw["duration_us"] / 1e6
-    errors = raw["non_2xx"] + raw["socket_errors"] + raw["timeouts"]
+    return json.loads(match.group(1))
+
+
+def summarise(runs):
+    """One figure from the rounds of one server: throughput over all of them, p50 and p90 the
+    request-weighted mean of the rounds', p99 and max the worst round's."""
+    requests = sum(run["requests"] for run in runs)
+    seconds = sum(run["duration_us"] for run in runs) / 1e6
+
+    def weighted(key):
+        return sum(run[key] * run["requests"] for run in runs) / max(requests, 1) / 1000
+
+    errors = sum(run["non_2xx"] + run["socket_errors"] + run["timeouts"] for run in runs)
     return {
-        "requests": raw["requests"],
-        "rps": round(raw["requests"] / seconds, 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p90_ms": round(raw["p90_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "max_ms": round(raw["max_us"] / 1000, 2),
+        "requests": requests,
+        "rps": round(requests / seconds, 1),
+        "p50_ms": round(weighted("p50_us"), 2),
+        "p90_ms": round(weighted("p90_us"), 2),
+        "p99_ms": round(max(run["p99_us"] for run in runs) / 1000, 2),
+        "max_ms": round(max(run["max_us"] for run in runs) / 1000, 2),
         "errors": errors,
-        "first_error": raw["first_error"],
-        "exhausted": raw["exhausted"],
+        "first_error": next((run["first_error"] for run in runs if run["first_error"]), ""),
+        "exhausted": sum(run["exhausted"] for run in runs),
+        "rounds_rps": [round(run["requests"] / run["duration_us"] * 1e6, 1) for run in runs],
     }
 
 
-def load(args, server, scenario, files, token):
-    """Warm up, then measure; a walk has separate warm-up and measured files (each line once)."""
-    warm_file, measured_file = files
+def load_both(args, servers, scenario, files, token):
+    """Warm both up, then ``--rounds`` rounds in ABBA order (app, floor, floor, app, ...), each
+    of ``duration / rounds`` seconds, so that a burst of other work on the machine weighs on both
+    alike. A walk has its own file per round and server (each line is sent once)."""
+    runs = {"app": [], "floor": []}
     if args.warmup:
-        wrk(args, server, warm_file, scenario.mode, token, args.warmup)
-    return wrk(args, server, measured_file, scenario.mode, token, args.duration)
+        for name in ("app", "floor"):
+            wrk(args, servers[name], files[name]["warm"], scenario.mode, token, args.warmup)
+    seconds = max(1, round(args.duration / args.rounds))
+    for number in range(args.rounds):
+        order = ("app", "floor") if number % 2 == 0 else ("floor", "app")
+        for name in order:
+            path = files[name]["rounds"][number]
+            runs[name].append(wrk(args, servers[name], path, scenario.mode, token, seconds))
+    return {name: summarise(results) for name, results in runs.items()}
 
 
-def request_files(args, conninfo, workdir, wanted, receipt_pos):
-    """{scenario: {server: (warm-up file, measured file)}}"""
+def request_files(args, conninfo, workdir, wanted):
+    """{scenario: {server: {"warm": file, "rounds": [file per round]}}}"""
     files = {}
     with psycopg.connect(conninfo) as conn, conn.cursor() as cursor:
         cursor.execute("SET search_path = procurement, public")
@@ -313,19 +339,42 @@ def request_files(args, conninfo, workdir, wanted, receipt_pos):
             if scenario.mode == "random":
                 path = workdir / f"{name}.tsv"
                 scenarios.write_requests(path, scenarios.READ_REQUESTS[name](cursor))
-                files[name] = {"app": (path, path), "floor": (path, path)}
+                same = {"warm": path, "rounds": [path] * args.rounds}
+                files[name] = {"app": same, "floor": same}
                 continue
-            ids = scenarios.receipt_po_ids(cursor)
+            ids = scenarios.receipt_po_ids(cursor)[: -scenarios.RECEIPT_RESERVE]
             share = len(ids) // 2
-            warm = int(share * args.warmup / (args.warmup + args.duration))
             files[name] = {}
             for index, server in enumerate(("app", "floor")):
                 mine = ids[index * share : (index + 1) * share]
-                paths = (workdir / f"{name}-{server}-warm.tsv", workdir / f"{name}-{server}.tsv")
-                scenarios.write_requests(paths[0], scenarios.receipt_requests(mine[:warm]))
-                scenarios.write_requests(paths[1], scenarios.receipt_requests(mine[warm:]))
-                files[name][server] = paths
+                # Slices in proportion to the seconds each run takes.
+                parts = [args.warmup] + [args.duration / args.rounds] * args.rounds
+                bounds = [0]
+                for part in parts:
+                    bounds.append(bounds[-1] + int(len(mine) * part / sum(parts)))
+                paths = []
+                for number in range(len(parts)):
+                    path = workdir / f"{name}-{server}-{number}.tsv"
+                    chunk = mine[bounds[number] : bounds[number + 1]]
+                    scenarios.write_requests(path, scenarios.receipt_requests(chunk))
+                    paths.append(path)
+                files[name][server] = {"warm": paths[0], "rounds": paths[1:]}
     return files
+
+
+def cpu_per_request(database_url, name):
+    """The app's and the floor's CPU time per request in one process (bench/profile.py --cpu):
+    the Python side of each, which other work on the machine disturbs less than throughput."""
+    env = dict(django_env(database_url), LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"))
+    count = "100" if name == "po_receipt" else "300"
+    out = _output_env([PYTHON, "-m", "bench.profile", name, "--cpu", "--json", "-n", count], env)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _output_env(command, env):
+    return subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, cwd=ROOT, env=env, check=True
+    ).stdout
 
 
 def compare(app, floor, target):
@@ -351,6 +400,7 @@ def table(results):
             "target",
             "met",
             "errors",
+            "CPU ms app/floor",
         )
     ]
     for item in results["scenarios"]:
@@ -368,6 +418,9 @@ def table(results):
                 f">= {item['target']}",
                 "yes" if item["met"] else "NO",
                 f"{app['errors']}/{floor['errors']}",
+                f"{item['cpu']['app_cpu_ms']:.2f}/{item['cpu']['floor_cpu_ms']:.2f}"
+                if item.get("cpu")
+                else "-",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -412,11 +465,14 @@ def main(argv=None):
     server_url = args.server_url.rstrip("/")
     database_url = f"{server_url}/{args.database}"
     wanted = args.scenarios.split(",")
-    receipt_pos = args.receipt_pos or 500 * (args.duration + args.warmup)
+    receipt_pos = (
+        args.receipt_pos or 500 * (args.duration + args.warmup)
+    ) * 2 + scenarios.RECEIPT_RESERVE
     results = {
         "machine": machine(f"{server_url}/postgres"),
         "settings": {
             "wrk": f"-t{args.threads} -c{args.connections} -d{args.duration}s",
+            "rounds": args.rounds,
             "warmup_seconds": args.warmup,
             "scale": args.scale,
             "stock_levels": 100_000 * args.scale,
@@ -446,28 +502,20 @@ def main(argv=None):
     env.setdefault("LOG_LEVEL", "INFO")
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    files = request_files(args, database_url, workdir, wanted, receipt_pos)
+    files = request_files(args, database_url, workdir, wanted)
     servers = {}
     try:
         servers["app"] = Server("app", 8101, None, env, RESULTS)
         servers["floor"] = Server("floor", 8102, "bench.floor:application", env, RESULTS)
         for name in wanted:
             scenario = scenarios.BY_NAME[name]
-            measured = {}
-            for server_name in ("app", "floor"):
-                log(f"Loading {server_name:<5} {scenario.label}")
-                measured[server_name] = load(
-                    args, servers[server_name], scenario, files[name][server_name], token
-                )
+            log(f"Loading app and floor: {scenario.label}")
+            measured = load_both(args, servers, scenario, files[name], token)
+            for server_name, figures in measured.items():
                 log(
-                    f"  {measured[server_name]['rps']:8.1f} req/s  p50 "
-                    f"{measured[server_name]['p50_ms']} ms  p99 {measured[server_name]['p99_ms']}"
-                    f" ms  errors {measured[server_name]['errors']}"
-                    + (
-                        f" ({measured[server_name]['first_error'][:200]})"
-                        if measured[server_name]["errors"]
-                        else ""
-                    )
+                    f"  {server_name:<5} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  "
+                    f"p99 {figures['p99_ms']} ms  errors {figures['errors']}"
+                    + (f" ({figures['first_error'][:200]})" if figures["errors"] else "")
                 )
             target = TARGETS[scenario.kind]
             ratio, met = compare(measured["app"], measured["floor"], target)
@@ -487,13 +535,9 @@ def main(argv=None):
             log(f"Growing to {SCALE_LEVELS:,} stock levels")
             levels = seed.grow_stock_levels(database_url, stock_levels=SCALE_LEVELS, log=log)
             scenario = scenarios.BY_NAME["stock_levels"]
-            scaled = {}
-            for server_name in ("app", "floor"):
-                log(f"Loading {server_name:<5} {scenario.label} at {levels:,} levels")
-                scaled[server_name] = load(
-                    args, servers[server_name], scenario, files["stock_levels"][server_name], token
-                )
-                log(f"  {scaled[server_name]['rps']:8.1f} req/s")
+            log(f"Loading app and floor: {scenario.label} at {levels:,} levels")
+            scaled = load_both(args, servers, scenario, files["stock_levels"], token)
+            log(f"  app {scaled['app']['rps']:8.1f} req/s, floor {scaled['floor']['rps']:8.1f}")
             ratio = scaled["app"]["rps"] / base["app"]["rps"]
             results["scale"] = {
                 "levels": levels,
@@ -505,6 +549,14 @@ def main(argv=None):
                 "target": SCALE_TARGET,
                 "met": ratio >= SCALE_TARGET and scaled["app"]["errors"] == 0,
             }
+        if not args.no_cpu:
+            log("CPU per request in process, app and floor (bench.profile --cpu)")
+            for item in results["scenarios"]:
+                item["cpu"] = cpu_per_request(database_url, item["name"])
+                log(
+                    f"  {item['name']:<17} app {item['cpu']['app_cpu_ms']:6.2f} ms, floor "
+                    f"{item['cpu']['floor_cpu_ms']:6.2f} ms"
+                )
         results["peak_worker_memory_mib"] = {
             name: server.peak_worker_memory_mib() for name, server in servers.items()
         }
