@@ -1,34 +1,28 @@
-import django_filters
-from django_filters.fields import ChoiceField
-
 from procurement import selectors
 from procurement.models import POStatus, PurchaseOrder
-from procurement_site.api.filters import StrictBooleanFilter
+from procurement_site.api.filters import (
+    CaseInsensitiveChoiceFilter,
+    DateTimeBoundFilter,
+    StrictBooleanFilter,
+    StrictFilterSet,
+    StrictUUIDFilter,
+)
 
 
-class LowerCaseChoiceField(ChoiceField):
-    def to_python(self, value):
-        return super().to_python(value).strip().lower()
-
-
-class CaseInsensitiveChoiceFilter(django_filters.ChoiceFilter):
-    """A choice in any case; an unknown one is a 400 naming the parameter."""
-
-    field_class = LowerCaseChoiceField
-
-
-class PurchaseOrderFilter(django_filters.FilterSet):
+class PurchaseOrderFilter(StrictFilterSet):
     status = CaseInsensitiveChoiceFilter(choices=POStatus.choices, help_text="Any case.")
-    supplier_id = django_filters.UUIDFilter(field_name="supplier_id")
-    created_after = django_filters.IsoDateTimeFilter(
+    supplier_id = StrictUUIDFilter(field_name="supplier_id", help_text="Only this supplier's.")
+    created_after = DateTimeBoundFilter(
         field_name="created_at",
         lookup_expr="gte",
-        help_text="Created at or after this ISO 8601 date or date-time (UTC unless an offset).",
+        help_text="Created at or after this moment: an RFC 3339 date-time with its offset, or a "
+        "date (its midnight, UTC).",
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = DateTimeBoundFilter(
         field_name="created_at",
         lookup_expr="lt",
-        help_text="Created before this ISO 8601 date or date-time (UTC unless an offset).",
+        help_text="Created before this moment: an RFC 3339 date-time with its offset, or a date "
+        "(its midnight, UTC).",
     )
     overdue = StrictBooleanFilter(
         method="filter_overdue",

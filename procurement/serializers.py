@@ -12,27 +12,31 @@ from procurement.services import (
     MAX_REASON_LENGTH,
     MAX_UNIT_PRICE,
 )
+from procurement_site.api.fields import (
+    CaseInsensitiveChoiceField,
+    DecimalStringField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 
-
-class CaseInsensitiveChoiceField(serializers.ChoiceField):
-    """A choice given in any case; stored and returned in lower case."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = data.strip().lower()
-        return super().to_internal_value(data)
+CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
 
 
 class LineItemInputSerializer(serializers.Serializer):
-    item_type = serializers.CharField(max_length=MAX_ITEM_TYPE_LENGTH, allow_blank=False)
-    location_id = serializers.UUIDField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
-    unit_price = serializers.DecimalField(
+    item_type = StrictCharField(
+        max_length=MAX_ITEM_TYPE_LENGTH,
+        allow_blank=False,
+        help_text="Gear category from svc-gear-inventory.",
+    )
+    location_id = StrictUUIDField(help_text="Where the goods are to be received.")
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+    unit_price = DecimalStringField(
         max_digits=10,
         decimal_places=2,
         min_value=Decimal("0.00"),
         max_value=MAX_UNIT_PRICE,
-        help_text="Money as a decimal string with at most two places.",
+        help_text='Money: a decimal string with at most two decimals, e.g. "149.99".',
     )
 
 
@@ -49,11 +53,15 @@ def _line_items_field(**kwargs):
     )
 
 
-class PurchaseOrderCreateSerializer(serializers.Serializer):
-    supplier_id = serializers.UUIDField(help_text="An existing, active supplier.")
-    currency = serializers.CharField(
-        required=False, help_text="ISO 4217 code, any case; default USD."
+def _currency_field(help_text):
+    return StrictCharField(
+        required=False, pattern=CURRENCY_PATTERN, trim_whitespace=False, help_text=help_text
     )
+
+
+class PurchaseOrderCreateSerializer(serializers.Serializer):
+    supplier_id = StrictUUIDField(help_text="An existing, active supplier.")
+    currency = _currency_field("ISO 4217 code, any case; default USD.")
     line_items = _line_items_field()
 
 
@@ -63,14 +71,14 @@ class PurchaseOrderUpdateSerializer(serializers.Serializer):
         required=False,
         help_text="The next status (any case). `rejected` needs a `reason`.",
     )
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=MAX_REASON_LENGTH,
         help_text="Why: required to reject, kept in the history for any status change.",
     )
-    supplier_id = serializers.UUIDField(required=False, help_text="Drafts only.")
-    currency = serializers.CharField(required=False, help_text="Drafts only. ISO 4217 code.")
+    supplier_id = StrictUUIDField(required=False, help_text="Drafts only.")
+    currency = _currency_field("Drafts only. ISO 4217 code, any case.")
     line_items = _line_items_field(required=False)
 
 
@@ -98,7 +106,8 @@ class StatusChangeSerializer(serializers.ModelSerializer):
 
 
 class PurchaseOrderSerializer(serializers.ModelSerializer):
-    """A purchase order as returned. ``available_transitions`` depends on the requesting user."""
+    """A purchase order as returned. ``available_transitions`` depends on the requesting user.
+    Extend ``Meta.fields`` (or subclass) to show more of a PO."""
 
     supplier_id = serializers.UUIDField(read_only=True)
     available_transitions = serializers.SerializerMethodField()

@@ -1,10 +1,12 @@
 import re
 from uuid import UUID
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -19,26 +21,37 @@ from procurement.serializers import (
     PurchaseOrderSerializer,
     PurchaseOrderUpdateSerializer,
 )
-from procurement_site.api.schema import error_responses
-
-ETAG_HEADER = OpenApiParameter(
-    "ETag",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    response=True,
-    description="The PO's version; send it back in `If-Match` to update only that version.",
+from procurement_site.api.fields import UUID_PATTERN
+from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.schema import (
+    COMMON_HEADERS,
+    error_response,
+    error_responses,
+    etag_header,
+    location_header,
 )
+
+PO_ID_PARAMETER = OpenApiParameter(
+    "po_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The purchase order. Not a UUID, or unknown: 404.",
+)
+# RFC 9110: ``*`` or a list of entity tags. Only strong tags compare: a weak one never matches.
+IF_MATCH_PATTERN = r'^ *(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*) *$'
 IF_MATCH_HEADER = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": IF_MATCH_PATTERN},
     OpenApiParameter.HEADER,
     required=False,
     description=(
-        "The `ETag` of the version you read: the update applies only if the PO is still at that "
-        "version, else 412 and nothing changes."
+        "The `ETag` of the version you read (or a list of them, or `*`): the update applies only "
+        "if the PO is still at that version, else 412 and nothing changes. A value that names no "
+        "version of ours (a weak tag, malformed text) never matches."
     ),
 )
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
+_UUID = re.compile(UUID_PATTERN)
 
 CREATE_EXAMPLE = OpenApiExample(
     "Two lines",
@@ -84,6 +97,46 @@ PATCH_EXAMPLES = [
         },
     ),
 ]
+PO_EXAMPLE = OpenApiExample(
+    "A submitted purchase order",
+    response_only=True,
+    status_codes=["200", "201"],
+    value={
+        "po_id": "1e8b4c2d-7f3a-4d69-8c05-b2a9e6f41d37",
+        "supplier_id": "7d1f2c64-5a7e-4c39-9a53-3b8e2f0c1a11",
+        "status": "submitted",
+        "total_amount": "1799.88",
+        "currency": "USD",
+        "approved_by": None,
+        "submitted_at": "2026-05-04T09:30:00Z",
+        "approved_at": None,
+        "created_at": "2026-05-04T09:12:41Z",
+        "created_by": "clerk",
+        "expected_delivery_date": "2026-05-11",
+        "received_at": None,
+        "is_overdue": False,
+        "available_transitions": ["approved", "rejected", "cancelled"],
+        "line_items": [
+            {
+                "line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93",
+                "item_type": "tent-2p",
+                "location_id": "2f6b9e0a-1c3d-4e5f-8a7b-9c0d1e2f3a4b",
+                "quantity": 12,
+                "unit_price": "149.99",
+                "line_total": "1799.88",
+            }
+        ],
+        "status_history": [
+            {
+                "from_status": "draft",
+                "to_status": "submitted",
+                "changed_by": "clerk",
+                "changed_at": "2026-05-04T09:30:00Z",
+                "reason": "",
+            }
+        ],
+    },
+)
 
 
 def etag(po):
@@ -96,36 +149,57 @@ def if_match_versions(request):
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
+    # A version has a few digits: a longer tag is none of ours (and Python refuses to parse
+    # integers of 4300+ digits).
     return {
         int(tag)
         for weak, tag in _ENTITY_TAG.findall(header)
-        if not weak and tag.isascii() and tag.isdigit()
+        if not weak and tag.isascii() and tag.isdigit() and len(tag) <= 18
     }
 
 
 def parse_po_id(raw):
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(f"No purchase order {raw}.") from None
+    """The id in its canonical form (any case); any other text names no purchase order."""
+    if not _UUID.fullmatch(raw):
+        raise NotFound(f"No purchase order {raw}.")
+    return UUID(raw)
 
 
 @extend_schema_view(
     get=extend_schema(
         summary="List purchase orders",
-        responses={200: PurchaseOrderSerializer, **error_responses(400, 401, 404)},
+        description="Newest first by default; filter by status, supplier, creation time, overdue.",
+        responses={
+            200: OpenApiResponse(PurchaseOrderSerializer, "A page of purchase orders."),
+            **error_responses(400, 401),
+            404: error_response(404, "No such page (`?page=`)."),
+            **error_responses(503),
+        },
+        parameters=COMMON_HEADERS,
     ),
     post=extend_schema(
         summary="Create a new purchase order",
-        description="Creates a `draft`; `total_amount` is computed from the lines.",
+        description=(
+            "Creates a `draft` created by the caller (who may then not approve it); "
+            "`total_amount` is computed from the lines. Needs `procurement.add_purchaseorder`. "
+            "The supplier must exist and be active (else 400 naming `supplier_id`)."
+        ),
         request=PurchaseOrderCreateSerializer,
-        responses={201: PurchaseOrderSerializer, **error_responses(400, 401, 403)},
-        parameters=[ETAG_HEADER],
-        examples=[CREATE_EXAMPLE],
+        responses={
+            201: OpenApiResponse(PurchaseOrderSerializer, "The new draft."),
+            **error_responses(400, 401, 403, 415, 503),
+        },
+        parameters=[
+            *COMMON_HEADERS,
+            etag_header(201),
+            location_header("The new purchase order: `/purchase-orders/{po_id}`."),
+        ],
+        examples=[CREATE_EXAMPLE, PO_EXAMPLE],
     ),
 )
 class PurchaseOrderListCreateView(generics.ListCreateAPIView):
     serializer_class = PurchaseOrderSerializer
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     filterset_class = PurchaseOrderFilter
     ordering_fields = [
         "created_at",
@@ -157,23 +231,32 @@ class PurchaseOrderListCreateView(generics.ListCreateAPIView):
 @extend_schema_view(
     get=extend_schema(
         summary="Get purchase order details",
-        responses={200: PurchaseOrderSerializer, **error_responses(401, 404)},
-        parameters=[ETAG_HEADER],
+        responses={
+            200: OpenApiResponse(PurchaseOrderSerializer, "The purchase order."),
+            **error_responses(401, 404, 503),
+        },
+        parameters=[PO_ID_PARAMETER, *COMMON_HEADERS, etag_header(200)],
+        examples=[PO_EXAMPLE],
     ),
     patch=extend_schema(
         summary="Update purchase order status or line items",
         description=(
             "`status` moves the PO along `draft -> submitted -> approved -> shipped -> received`, "
             "`submitted -> rejected` (with a `reason`) and `draft|submitted|approved -> "
-            "cancelled`; approving and rejecting need `procurement.approve_purchaseorder` and "
-            "not be the PO's creator. `supplier_id`, `currency` and `line_items` change only in "
-            "`draft`. Edits and a status may come together: the edits apply first, all or "
-            "nothing."
+            "cancelled`; each move needs `procurement.change_purchaseorder`, approving and "
+            "rejecting also `procurement.approve_purchaseorder`, and nobody approves or rejects "
+            "a PO they created (403 `own_purchase_order`). `supplier_id`, `currency` and "
+            "`line_items` change only in `draft` (else 409 `not_editable`). Edits and a status "
+            "may come together: the edits apply first, all or nothing. A move the machine does "
+            "not allow now is a 409 `invalid_transition` listing `allowed_transitions`."
         ),
         request=PurchaseOrderUpdateSerializer,
-        responses={200: PurchaseOrderSerializer, **error_responses(400, 401, 403, 404, 409, 412)},
-        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
-        examples=PATCH_EXAMPLES,
+        responses={
+            200: OpenApiResponse(PurchaseOrderSerializer, "The purchase order as saved."),
+            **error_responses(400, 401, 403, 404, 409, 412, 415, 503),
+        },
+        parameters=[PO_ID_PARAMETER, IF_MATCH_HEADER, *COMMON_HEADERS, etag_header(200)],
+        examples=[*PATCH_EXAMPLES, PO_EXAMPLE],
     ),
 )
 class PurchaseOrderDetailView(generics.GenericAPIView):

@@ -176,6 +176,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # One name for the purchase-order status set, wherever a field uses it (status, transitions).
     "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "procurement.models.POStatus"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # OpenAPI links between operations (supplier -> purchase order -> next status).
+        "procurement_site.api.schema.add_links",
+    ],
 }
 
 # --- Domain settings -------------------------------------------------------------------------

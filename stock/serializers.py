@@ -1,16 +1,13 @@
 from rest_framework import serializers
 
+from procurement_site.api.fields import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
 from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_QUANTITY, NOTE_MAX_LENGTH
-
-
-class StrictUUIDField(serializers.UUIDField):
-    """A UUID given as a string; DRF would also take an integer (``42`` as a UUID)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid", value=data)
-        return super().to_internal_value(data)
 
 
 class ReorderPointCalculationSerializer(serializers.ModelSerializer):
@@ -75,7 +72,7 @@ class StockAdjustmentCreateSerializer(serializers.Serializer):
     stock_id = StrictUUIDField(
         required=False, allow_null=True, help_text="The stock level; or give both of the next two."
     )
-    item_type = serializers.CharField(
+    item_type = StrictCharField(
         required=False,
         allow_null=True,
         max_length=ITEM_TYPE_MAX_LENGTH,
@@ -84,7 +81,7 @@ class StockAdjustmentCreateSerializer(serializers.Serializer):
     location_id = StrictUUIDField(
         required=False, allow_null=True, help_text="With `item_type`, names the stock level."
     )
-    reason = serializers.ChoiceField(
+    reason = StrictChoiceField(
         choices=[(reason.value, reason.label) for reason in CLIENT_REASONS],
         help_text=(
             "`correction` (any non-zero delta), `damage` and `consumption` (negative delta), "
@@ -92,22 +89,26 @@ class StockAdjustmentCreateSerializer(serializers.Serializer):
             "(`counted_quantity`). `po_receipt` is written by purchase orders only."
         ),
     )
-    quantity_delta = serializers.IntegerField(
+    quantity_delta = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=-MAX_QUANTITY,
         max_value=MAX_QUANTITY,
         help_text="The change; for every reason but `count`.",
     )
-    counted_quantity = serializers.IntegerField(
+    counted_quantity = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=0,
         max_value=MAX_QUANTITY,
         help_text="The quantity counted; for `count` only.",
     )
-    note = serializers.CharField(
-        required=False, allow_blank=True, max_length=NOTE_MAX_LENGTH, default=""
+    note = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=NOTE_MAX_LENGTH,
+        default="",
+        help_text="Why, for the ledger.",
     )
 
     def validate(self, attrs):

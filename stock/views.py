@@ -3,10 +3,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from procurement_site.api.errors import ErrorSerializer
-from procurement_site.api.schema import error_responses
+from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from stock import selectors, services
-from stock.filters import ReorderAlertFilter, StockLevelFilter, StrictOrderingFilter
+from stock.filters import ReorderAlertFilter, StockLevelFilter
 from stock.models import StockAdjustment
 from stock.serializers import (
     ReorderAlertSerializer,
@@ -15,8 +15,10 @@ from stock.serializers import (
     StockLevelSerializer,
 )
 
-NO_SUCH_PAGE = {
-    404: OpenApiResponse(response=ErrorSerializer, description="No such page (`?page=`).")
+LIST_ERRORS = {
+    **error_responses(400, 401),
+    404: error_response(404, "No such page (`?page=`)."),
+    **error_responses(503),
 }
 
 
@@ -33,7 +35,11 @@ class StockLevelListView(generics.ListAPIView):
     @extend_schema(
         summary="Query current stock levels",
         description="Stock levels, filtered by location and/or item category.",
-        responses={200: StockLevelSerializer, **error_responses(400, 401), **NO_SUCH_PAGE},
+        responses={
+            200: OpenApiResponse(StockLevelSerializer, "A page of stock levels."),
+            **LIST_ERRORS,
+        },
+        parameters=COMMON_HEADERS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -119,19 +125,20 @@ class StockAdjustmentCreateView(generics.GenericAPIView):
         ),
         request=StockAdjustmentCreateSerializer,
         responses={
-            201: StockAdjustmentSerializer,
+            201: OpenApiResponse(StockAdjustmentSerializer, "The adjustment, recorded."),
             **error_responses(400, 401, 403),
-            404: OpenApiResponse(
-                response=ErrorSerializer,
-                description="Unknown `stock_id`, or no stock level for (`item_type`, "
-                "`location_id`) and the reason is not `receipt`.",
+            404: error_response(
+                404,
+                "Unknown `stock_id`, or no stock level for (`item_type`, `location_id`) and the "
+                "reason is not `receipt`.",
             ),
-            409: OpenApiResponse(
-                response=ErrorSerializer,
-                description="The adjustment would take the stock below zero "
-                "(code `insufficient_stock`).",
+            409: error_response(
+                409,
+                "The adjustment would take the stock below zero (code `insufficient_stock`).",
             ),
+            **error_responses(415, 503),
         },
+        parameters=COMMON_HEADERS,
         examples=ADJUSTMENT_EXAMPLES,
     )
     def post(self, request, *args, **kwargs):
@@ -167,7 +174,11 @@ class ReorderAlertListView(generics.ListAPIView):
             "Open alerts: stock levels at or below their reorder point, with their figures as "
             "they are now and the quantity suggested to order."
         ),
-        responses={200: ReorderAlertSerializer, **error_responses(400, 401), **NO_SUCH_PAGE},
+        responses={
+            200: OpenApiResponse(ReorderAlertSerializer, "A page of open alerts."),
+            **LIST_ERRORS,
+        },
+        parameters=COMMON_HEADERS,
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

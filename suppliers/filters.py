@@ -1,12 +1,10 @@
-import django_filters
-
-from procurement_site.api.filters import StrictBooleanFilter
+from procurement_site.api.filters import StrictBooleanFilter, StrictFilterSet, TextFilter
 from suppliers.models import Supplier
 
 
-class SupplierFilter(django_filters.FilterSet):
+class SupplierFilter(StrictFilterSet):
     active = StrictBooleanFilter(help_text="Only active (true) or inactive (false).")
-    search = django_filters.CharFilter(
+    search = TextFilter(
         field_name="name", lookup_expr="icontains", help_text="Part of the supplier's name."
     )
 

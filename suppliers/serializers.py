@@ -2,22 +2,36 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from procurement_site.api.fields import (
+    DecimalStringField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+)
 from suppliers.models import Supplier
+
+# 0.00 to 5.00 with at most two decimals, as the text a client sends.
+RATING_PATTERN = r"^([0-4](\.[0-9]{1,2})?|5(\.0{1,2})?)$"
 
 
 class SupplierSerializer(serializers.ModelSerializer):
-    name = serializers.CharField(max_length=200, allow_blank=False, trim_whitespace=True)
-    contact_email = serializers.EmailField(max_length=255)
-    lead_time_days = serializers.IntegerField(min_value=0, max_value=3650)
-    rating = serializers.DecimalField(
+    name = StrictCharField(max_length=200, allow_blank=False, trim_whitespace=True)
+    contact_email = StrictEmailField(max_length=255)
+    lead_time_days = StrictIntegerField(
+        min_value=0, max_value=3650, help_text="Declared lead time, in days."
+    )
+    rating = DecimalStringField(
         max_digits=3,
         decimal_places=2,
         min_value=Decimal("0.00"),
         max_value=Decimal("5.00"),
+        pattern=RATING_PATTERN,
         allow_null=True,
         required=False,
+        help_text='From "0.00" to "5.00", or null.',
     )
-    active = serializers.BooleanField(required=False, default=True)
+    active = StrictBooleanField(required=False, default=True)
 
     class Meta:
         model = Supplier

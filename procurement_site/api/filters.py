@@ -1,13 +1,172 @@
+"""Query parameters that accept exactly what the OpenAPI document describes.
+
+django-filter and DRF are lenient: an empty ``?supplier_id=`` means "no filter", a UUID may come in
+braces or without dashes, a date-time without its offset, an unknown ``?ordering=`` field is
+ignored. Each of those is a 400 naming the parameter here. A filter's ``openapi_schema`` is the
+schema the document gives it (see ``procurement_site.api.schema.StrictFilterExtension``).
+"""
+
+import re
+from datetime import UTC, datetime
+
 import django_filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from django import forms
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+from procurement_site.api.fields import NO_NUL, UUID_PATTERN
+
+_UUID = re.compile(UUID_PATTERN)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# RFC 3339 ``date-time``: the offset is required.
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
-@extend_schema_field(OpenApiTypes.BOOL)
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter given with an empty value is a 400, except for free-text filters
+    (``allow_blank``): ``?supplier_id=`` names no supplier, it does not mean "any"."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, filter_ in self.filters.items():
+            if not getattr(filter_, "allow_blank", False) and self.data.get(name) == "":
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
+
+class TextFilter(django_filters.CharFilter):
+    """Free text; empty means no filter. Text cannot hold NUL (400)."""
+
+    allow_blank = True
+    openapi_schema = {"type": "string", "pattern": NO_NUL}
+
+
+class CanonicalUUIDField(forms.UUIDField):
+    def to_python(self, value):
+        if value not in self.empty_values and not _UUID.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class StrictUUIDFilter(django_filters.UUIDFilter):
+    """A UUID in its canonical form, ``xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`` (any case)."""
+
+    field_class = CanonicalUUIDField
+    openapi_schema = {"type": "string", "format": "uuid"}
+
+
+class DateOrDateTimeField(forms.Field):
+    default_error_messages = {
+        "invalid": "Enter an RFC 3339 date-time with its offset (2025-03-02T12:00:00Z) or a "
+        "date (2025-03-02)."
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            if _DATE.fullmatch(value):
+                return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            if _DATE_TIME.fullmatch(value):
+                moment = datetime.fromisoformat(value.upper())
+            else:
+                raise ValueError(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        # In UTC: PostgreSQL refuses offsets beyond 15:59, which RFC 3339 allows (up to 23:59).
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            # Within a day of the ends of the calendar: the end itself is as good a bound.
+            return (
+                datetime.min.replace(tzinfo=UTC)
+                if moment.year == 1
+                else datetime.max.replace(tzinfo=UTC)
+            )
+
+
+class DateTimeBoundFilter(django_filters.Filter):
+    """A moment: an RFC 3339 date-time with its offset, or a date (its midnight, UTC)."""
+
+    field_class = DateOrDateTimeField
+    openapi_schema = {
+        "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]
+    }
+
+
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
     """``true`` or ``false``; anything else is a 400 naming the parameter, not silently ignored."""
+
+    openapi_schema = {"type": "boolean"}
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
         kwargs.setdefault("coerce", lambda value: value == "true")
         super().__init__(*args, **kwargs)
+
+
+class LowerCaseChoiceField(django_filters.fields.ChoiceField):
+    def to_python(self, value):
+        return super().to_python(value).strip().lower()
+
+
+class CaseInsensitiveChoiceFilter(django_filters.ChoiceFilter):
+    """A choice in any case; an unknown one is a 400 naming the parameter."""
+
+    field_class = LowerCaseChoiceField
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=`` as DRF parses it, but an unknown (or empty) field is a 400 naming
+    ``ordering`` instead of being ignored, and the primary key is appended as a tie-breaker so
+    that pages are stable whatever the requested order."""
+
+    def get_ordering(self, request, queryset, view):
+        params = request.query_params.get(self.ordering_param)
+        if params is not None:
+            fields = params.split(",")
+            valid = self.remove_invalid_fields(queryset, fields, view, request)
+            if len(valid) != len(fields):
+                allowed = sorted(name for name, _ in self.get_valid_fields(queryset, view))
+                bad = next(field for field in fields if field not in valid)
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"'{bad}' is not a field to order by; use one of "
+                            f"{', '.join(allowed)} (prefix '-' for descending)."
+                        ]
+                    }
+                )
+            ordering = valid
+        else:
+            ordering = list(self.get_default_ordering(view) or [])
+        if ordering and not {"pk", "-pk"} & set(ordering):
+            ordering = [*ordering, "pk"]
+        return ordering
+
+    def get_schema_operation_parameters(self, view):
+        names = [name for name, _ in self.get_valid_fields(view.get_queryset(), view)]
+        default = ",".join(self.get_default_ordering(view) or [])
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Comma-separated fields to order by, '-' for descending; default {default}."
+                ),
+                "schema": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "string",
+                        "enum": [*names, *(f"-{name}" for name in names)],
+                    },
+                },
+                "style": "form",
+                "explode": False,
+            }
+        ]

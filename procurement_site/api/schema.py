@@ -1,21 +1,307 @@
-from drf_spectacular.utils import OpenApiResponse
+"""The parts of the OpenAPI document (drf-spectacular) shared by every operation.
 
+- ``error_responses``: the error statuses of an operation, each with the one ``Error`` body.
+- Response headers: ``WWW-Authenticate`` on 401, ``Retry-After`` on 503, ``ETag``/``Location``.
+- Extensions: the token scheme (``Authorization: Token <key>``), exact patterns for decimals and
+  text (``procurement_site.api.fields``), query parameters of ``procurement_site.api.filters``.
+- ``add_links``: OpenAPI links between operations (a supplier -> its purchase orders -> the next
+  status), which clients and schemathesis' stateful tests follow.
+"""
+
+import copy
+
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
+from drf_spectacular.plumbing import build_parameter_type
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_serializer
+from rest_framework import serializers
+
+from procurement.models import POStatus
 from procurement_site.api.errors import ErrorSerializer
+from procurement_site.api.fields import DecimalStringField, StrictEmailField
 
 ERROR_DESCRIPTIONS = {
-    400: "Malformed JSON, a missing or invalid field, a wrong type.",
+    400: "Malformed JSON, a missing or invalid field, a wrong type, an invalid query parameter.",
     401: "No or bad credentials.",
     403: "Authenticated, but lacking the permission.",
     404: "Unknown id (or not a UUID).",
     409: "Conflicts with the current state.",
     412: "`If-Match` given and not matching the current `ETag`.",
-    503: "The database is unavailable.",
+    415: "The body is not `application/json`.",
+    503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorBodySerializer(ErrorSerializer):
+    """The body of every 4xx and 5xx response. Some errors add keys of their own, listed here."""
+
+    status = serializers.IntegerField(
+        min_value=400, max_value=599, help_text="The HTTP status code, repeated."
+    )
+    current_status = serializers.ChoiceField(
+        choices=POStatus.choices,
+        required=False,
+        help_text="409 on a purchase order: its status now.",
+    )
+    allowed_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=POStatus.choices),
+        required=False,
+        help_text="409 `invalid_transition`: the statuses the purchase order may move to now.",
+    )
+    quantity_on_hand = serializers.IntegerField(
+        required=False, help_text="409 `insufficient_stock`: the quantity on hand now."
+    )
+    stock_id = serializers.UUIDField(
+        required=False, help_text="409 `insufficient_stock`: the stock level."
+    )
+
+
+def error_response(status, description=None):
+    return OpenApiResponse(
+        response=ErrorBodySerializer, description=description or ERROR_DESCRIPTIONS[status]
+    )
 
 
 def error_responses(*statuses):
     """The error responses of an operation, each with the one error body schema."""
-    return {
-        code: OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
-        for code in statuses
-    }
+    return {status: error_response(status) for status in statuses}
+
+
+# --- Response headers ---------------------------------------------------------------------------
+
+WWW_AUTHENTICATE_HEADER = OpenApiParameter(
+    "WWW-Authenticate",
+    {"type": "string"},
+    OpenApiParameter.HEADER,
+    response=[401],
+    required=True,
+    description="The scheme to authenticate with: `Token`.",
+)
+RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    {"type": "string", "pattern": "^[0-9]+$"},
+    OpenApiParameter.HEADER,
+    response=[503],
+    required=True,
+    description="Seconds to wait before retrying.",
+)
+# On every operation: any request may meet bad credentials or a database outage.
+COMMON_HEADERS = [WWW_AUTHENTICATE_HEADER, RETRY_AFTER_HEADER]
+
+ETAG_PATTERN = '^"[0-9]+"$'
+
+
+def etag_header(*statuses):
+    return OpenApiParameter(
+        "ETag",
+        {"type": "string", "pattern": ETAG_PATTERN},
+        OpenApiParameter.HEADER,
+        response=list(statuses),
+        required=True,
+        description="The purchase order's version; send it back in `If-Match` to update only "
+        "that version.",
+    )
+
+
+def location_header(description):
+    return OpenApiParameter(
+        "Location",
+        {"type": "string", "format": "uri-reference"},
+        OpenApiParameter.HEADER,
+        response=[201],
+        required=True,
+        description=description,
+    )
+
+
+# --- Extensions ---------------------------------------------------------------------------------
+
+
+class TokenAuthScheme(OpenApiAuthenticationExtension):
+    target_class = "rest_framework.authentication.TokenAuthentication"
+    name = "tokenAuth"
+    match_subclasses = True
+    priority = 1
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`: a DRF token (`manage.py drf_create_token <username>`).",
+        }
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """Decimals are strings. Out: always ``decimal_places`` decimals (``"1234.50"``); in: the
+    exact text form the field accepts (``DecimalStringField.pattern``)."""
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        if direction == "request" and isinstance(field, DecimalStringField):
+            schema["pattern"] = field.pattern
+        elif direction == "response":
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            whole = field.max_digits - field.decimal_places
+            schema["pattern"] = rf"^{sign}[0-9]{{1,{whole}}}\.[0-9]{{{field.decimal_places}}}$"
+        return schema
+
+
+class StrictCharFieldExtension(OpenApiSerializerFieldExtension):
+    """Text input: no NUL (PostgreSQL cannot store it), and something besides whitespace when
+    blank is not allowed."""
+
+    target_class = "procurement_site.api.fields.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        if direction == "request" and not isinstance(field, StrictEmailField):
+            schema["pattern"] = field.pattern
+        return schema
+
+
+class ListSerializerExtension(OpenApiSerializerFieldExtension):
+    """A nested list's bounds (``max_length``, ``allow_empty``) as ``maxItems``/``minItems``."""
+
+    target_class = "rest_framework.serializers.ListSerializer"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        if direction == "request" and schema is not None:
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+            min_items = field.min_length or (0 if field.allow_empty else 1)
+            if min_items:
+                schema["minItems"] = min_items
+        return schema
+
+
+class StrictFilterExtension(DjangoFilterExtension):
+    """A filter with an ``openapi_schema`` (``procurement_site.api.filters``) is documented with
+    exactly that schema."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        schema = getattr(filter_field, "openapi_schema", None)
+        if schema is None:
+            return super().resolve_filter_field(
+                auto_schema, model, filterset_class, field_name, filter_field
+            )
+        return [
+            build_parameter_type(
+                name=field_name,
+                schema=copy.deepcopy(schema),
+                location=OpenApiParameter.QUERY,
+                required=filter_field.extra.get("required", False),
+                description=filter_field.extra.get("help_text"),
+            )
+        ]
+
+
+# --- Links --------------------------------------------------------------------------------------
+
+NEXT_STATUS = "$response.body#/available_transitions/0"
+LINKS = {
+    ("suppliers_create", "201"): {
+        "CreatePurchaseOrder": {
+            "operationId": "purchase_orders_create",
+            "requestBody": {"supplier_id": "$response.body#/supplier_id"},
+            "description": "Order from the new supplier.",
+        },
+        "ListPurchaseOrders": {
+            "operationId": "purchase_orders_list",
+            "parameters": {"query.supplier_id": "$response.body#/supplier_id"},
+            "description": "The supplier's purchase orders.",
+        },
+    },
+    ("purchase_orders_create", "201"): {
+        "GetPurchaseOrder": {
+            "operationId": "purchase_orders_retrieve",
+            "parameters": {"path.po_id": "$response.body#/po_id"},
+        },
+        "MovePurchaseOrder": {
+            "operationId": "purchase_orders_partial_update",
+            "parameters": {
+                "path.po_id": "$response.body#/po_id",
+                "header.If-Match": "$response.header.ETag",
+            },
+            "requestBody": {"status": NEXT_STATUS},
+            "description": "Move the new purchase order to its first available status.",
+        },
+    },
+    ("purchase_orders_list", "200"): {
+        "GetFirstPurchaseOrder": {
+            "operationId": "purchase_orders_retrieve",
+            "parameters": {"path.po_id": "$response.body#/results/0/po_id"},
+            "description": "The first purchase order of the page (when there is one).",
+        },
+    },
+    ("purchase_orders_retrieve", "200"): {
+        "MovePurchaseOrder": {
+            "operationId": "purchase_orders_partial_update",
+            "parameters": {
+                "path.po_id": "$response.body#/po_id",
+                "header.If-Match": "$response.header.ETag",
+            },
+            "requestBody": {"status": NEXT_STATUS},
+        },
+    },
+    ("purchase_orders_partial_update", "200"): {
+        "GetPurchaseOrder": {
+            "operationId": "purchase_orders_retrieve",
+            "parameters": {"path.po_id": "$response.body#/po_id"},
+        },
+        "MovePurchaseOrder": {
+            "operationId": "purchase_orders_partial_update",
+            "parameters": {
+                "path.po_id": "$response.body#/po_id",
+                "header.If-Match": "$response.header.ETag",
+            },
+            "requestBody": {"status": NEXT_STATUS},
+            "description": "Move the purchase order on to its next available status.",
+        },
+    },
+    ("stock_adjustments_create", "201"): {
+        "AdjustTheSameLevel": {
+            "operationId": "stock_adjustments_create",
+            "requestBody": {"stock_id": "$response.body#/stock_id"},
+        },
+        "ListTheLevel": {
+            "operationId": "stock_levels_list",
+            "parameters": {
+                "query.item_type": "$response.body#/item_type",
+                "query.location_id": "$response.body#/location_id",
+            },
+        },
+        "ListAlertsAtTheLocation": {
+            "operationId": "reorder_alerts_list",
+            "parameters": {"query.location_id": "$response.body#/location_id"},
+        },
+    },
+}
+
+
+def add_links(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the ``LINKS`` on their responses."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                links = LINKS.get((operation.get("operationId"), status))
+                if links:
+                    response["links"] = copy.deepcopy(links)
+    return result

@@ -548,9 +548,19 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
     listing = schema["paths"]["/purchase-orders"]
     detail = schema["paths"]["/purchase-orders/{po_id}"]
 
-    assert set(listing["post"]["responses"]) == {"201", "400", "401", "403"}
-    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409", "412"}
-    assert set(detail["get"]["responses"]) == {"200", "401", "404"}
+    assert set(listing["post"]["responses"]) == {"201", "400", "401", "403", "415", "503"}
+    assert set(detail["patch"]["responses"]) == {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "412",
+        "415",
+        "503",
+    }
+    assert set(detail["get"]["responses"]) == {"200", "401", "404", "503"}
     for operation in (listing["post"], detail["patch"]):
         assert operation["requestBody"]["content"]["application/json"]["examples"]
     assert "ETag" in detail["get"]["responses"]["200"]["headers"]

@@ -1,0 +1,326 @@
+"""The OpenAPI document (/api/schema) states what the API does: the facts clients rely on."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+
+OPERATIONS = {
+    ("/suppliers", "get"): {"200", "400", "401", "404", "503"},
+    ("/suppliers", "post"): {"201", "400", "401", "403", "415", "503"},
+    ("/purchase-orders", "get"): {"200", "400", "401", "404", "503"},
+    ("/purchase-orders", "post"): {"201", "400", "401", "403", "415", "503"},
+    ("/purchase-orders/{po_id}", "get"): {"200", "401", "404", "503"},
+    ("/purchase-orders/{po_id}", "patch"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "412",
+        "415",
+        "503",
+    },
+    ("/stock-levels", "get"): {"200", "400", "401", "404", "503"},
+    ("/stock-adjustments", "post"): {"201", "400", "401", "403", "404", "409", "415", "503"},
+    ("/reorder-alerts", "get"): {"200", "400", "401", "404", "503"},
+}
+LISTS = [path for path, method in OPERATIONS if method == "get" and "{" not in path]
+BODIES = {
+    ("/suppliers", "post"): "SupplierRequest",
+    ("/purchase-orders", "post"): "PurchaseOrderCreateRequest",
+    ("/purchase-orders/{po_id}", "patch"): "PatchedPurchaseOrderUpdateRequest",
+    ("/stock-adjustments", "post"): "StockAdjustmentCreateRequest",
+}
+PO_STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/api/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def component(schema, ref_or_name):
+    return schema["components"]["schemas"][ref_or_name.rsplit("/", 1)[-1]]
+
+
+def operation(schema, path, method):
+    return schema["paths"][path][method]
+
+
+def parameter(op, name):
+    [found] = [p for p in op["parameters"] if p["name"] == name]
+    return found
+
+
+def body_schema(schema, path, method):
+    return component(
+        schema, operation(schema, path, method)["requestBody"]["content"]["application/json"]
+    )
+
+
+def test_spectacular_validates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
+    assert (tmp_path / "s.yml").read_text().startswith("openapi: 3.0.3")
+
+
+def test_every_operation_is_documented_with_exactly_its_statuses(schema):
+    documented = {
+        (path, method)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    assert documented == set(OPERATIONS)
+    for (path, method), statuses in OPERATIONS.items():
+        op = operation(schema, path, method)
+        assert set(op["responses"]) == statuses, (path, method)
+        assert op["summary"]
+        for status in statuses:
+            assert op["responses"][status]["description"], (path, method, status)
+
+
+def test_every_error_response_has_the_error_body_and_its_headers(schema):
+    for (path, method), statuses in OPERATIONS.items():
+        responses = operation(schema, path, method)["responses"]
+        for status in statuses:
+            if status.startswith("2"):
+                continue
+            content = responses[status]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
+            headers = responses[status].get("headers", {})
+            expected = {"401": {"WWW-Authenticate"}, "503": {"Retry-After"}}.get(status, set())
+            assert set(headers) == expected, (path, method, status)
+            assert all(header["required"] for header in headers.values())
+
+
+def test_error_schema(schema):
+    error = component(schema, "Error")
+    assert set(error["required"]) == {"status", "code", "message"}
+    assert error["properties"]["status"] == {
+        "type": "integer",
+        "minimum": 400,
+        "maximum": 599,
+        "description": "The HTTP status code, repeated.",
+    }
+    assert error["properties"]["fields"]["additionalProperties"]["items"]["type"] == "string"
+    assert {"current_status", "allowed_transitions", "quantity_on_hand", "stock_id"} <= set(
+        error["properties"]
+    )
+
+
+def test_token_auth_scheme_and_every_operation_requires_it(schema):
+    token = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert (token["type"], token["in"], token["name"]) == ("apiKey", "header", "Authorization")
+    assert "Token <key>" in token["description"]
+    for path, method in OPERATIONS:
+        assert {"tokenAuth": []} in operation(schema, path, method)["security"]
+
+
+def test_etag_location_and_if_match_headers(schema):
+    detail_get = operation(schema, "/purchase-orders/{po_id}", "get")
+    patch = operation(schema, "/purchase-orders/{po_id}", "patch")
+    create = operation(schema, "/purchase-orders", "post")
+    for op, status in ((detail_get, "200"), (patch, "200"), (create, "201")):
+        etag = op["responses"][status]["headers"]["ETag"]
+        assert etag["required"] is True
+        assert re.fullmatch(etag["schema"]["pattern"], '"12"')
+    for op in (detail_get, patch, create):
+        for status, response in op["responses"].items():
+            if not status.startswith("2"):
+                assert "ETag" not in response.get("headers", {})
+    assert create["responses"]["201"]["headers"]["Location"]["required"] is True
+
+    if_match = parameter(patch, "If-Match")
+    assert if_match["in"] == "header"
+    assert not if_match.get("required", False)
+    pattern = re.compile(if_match["schema"]["pattern"])
+    for value in ('"3"', "*", '"7", "3"', 'W/"3"'):
+        assert pattern.search(value), value
+    for value in ("", "3", "garbage", '"3'):
+        assert not pattern.search(value), value
+
+
+def test_po_id_is_a_uuid_path_parameter(schema):
+    for method in ("get", "patch"):
+        po_id = parameter(operation(schema, "/purchase-orders/{po_id}", method), "po_id")
+        assert (po_id["in"], po_id["required"]) == ("path", True)
+        assert po_id["schema"] == {"type": "string", "format": "uuid"}
+
+
+def test_request_bodies_required_fields(schema):
+    required = {name: set(body.get("required", [])) for name, body in _bodies(schema)}
+    assert required == {
+        "SupplierRequest": {"name", "contact_email", "lead_time_days"},
+        "PurchaseOrderCreateRequest": {"supplier_id", "line_items"},
+        "PatchedPurchaseOrderUpdateRequest": set(),
+        "StockAdjustmentCreateRequest": {"reason"},
+    }
+    line = component(schema, "LineItemInputRequest")
+    assert set(line["required"]) == {"item_type", "location_id", "quantity", "unit_price"}
+
+
+def _bodies(schema):
+    for (path, method), name in BODIES.items():
+        ref = operation(schema, path, method)["requestBody"]["content"]["application/json"]
+        assert ref["schema"]["$ref"].endswith(f"/{name}")
+        yield name, component(schema, ref["schema"]["$ref"])
+
+
+def test_supplier_request_constraints(schema):
+    props = component(schema, "SupplierRequest")["properties"]
+    assert (props["name"]["minLength"], props["name"]["maxLength"]) == (1, 200)
+    assert re.search(props["name"]["pattern"], "Alpine")
+    assert not re.search(props["name"]["pattern"], " \t ")
+    assert (props["contact_email"]["format"], props["contact_email"]["maxLength"]) == ("email", 255)
+    assert (props["lead_time_days"]["minimum"], props["lead_time_days"]["maximum"]) == (0, 3650)
+    rating = props["rating"]
+    assert (rating["type"], rating["nullable"]) == ("string", True)
+    for value in ("0", "4.25", "5", "5.00", "0.5"):
+        assert re.search(rating["pattern"], value), value
+    for value in ("", "5.01", "-1", "4.255", "6", "1e0", ".5"):
+        assert not re.search(rating["pattern"], value), value
+    assert props["active"] == {"type": "boolean", "default": True}
+
+
+def test_purchase_order_request_constraints(schema):
+    create = component(schema, "PurchaseOrderCreateRequest")["properties"]
+    assert create["supplier_id"]["format"] == "uuid"
+    assert create["currency"]["pattern"] == "^[A-Za-z]{3}$"
+    assert create["line_items"]["maxItems"] == 500
+    line = component(schema, "LineItemInputRequest")["properties"]
+    assert line["location_id"]["format"] == "uuid"
+    assert (line["quantity"]["minimum"], line["quantity"]["maximum"]) == (1, 1_000_000)
+    assert line["item_type"]["maxLength"] == 50
+    price = line["unit_price"]
+    assert (price["type"], price["format"]) == ("string", "decimal")
+    for value in ("0", "149.99", "99999999.99", "7.5"):
+        assert re.search(price["pattern"], value), value
+    for value in ("", "-1", "1.234", "100000000", "1e3", 149.99):
+        assert not isinstance(value, str) or not re.search(price["pattern"], value), value
+
+    patch = component(schema, "PatchedPurchaseOrderUpdateRequest")["properties"]
+    status_ref = patch["status"].get("$ref") or patch["status"]["allOf"][0]["$ref"]
+    assert component(schema, status_ref)["enum"] == PO_STATUSES
+    assert _blank_or(patch["reason"])["maxLength"] == 2000
+
+
+def test_stock_adjustment_request_constraints(schema):
+    props = component(schema, "StockAdjustmentCreateRequest")["properties"]
+    reason_ref = props["reason"].get("$ref") or props["reason"]["allOf"][0]["$ref"]
+    assert component(schema, reason_ref)["enum"] == [
+        "correction",
+        "damage",
+        "receipt",
+        "consumption",
+        "count",
+    ]
+    for name in ("stock_id", "location_id"):
+        assert (props[name]["format"], props[name]["nullable"]) == ("uuid", True)
+    assert (props["counted_quantity"]["minimum"], props["counted_quantity"]["nullable"]) == (
+        0,
+        True,
+    )
+    assert props["quantity_delta"]["minimum"] == -props["quantity_delta"]["maximum"]
+    note = _blank_or(props["note"])
+    assert note["maxLength"] == 1000
+    assert not re.search(note["pattern"], "a\x00b")
+
+
+def _blank_or(prop):
+    """A text that may be blank: one of the constrained text, or ""."""
+    text, blank = prop["oneOf"]
+    assert blank == {"type": "string", "maxLength": 0}
+    assert not re.search(text["pattern"], "")
+    return text
+
+
+def test_money_in_responses_is_a_decimal_string_with_two_places(schema):
+    for name, field, sample in (
+        ("PurchaseOrder", "total_amount", "1234.50"),
+        ("LineItem", "unit_price", "1234.50"),
+        ("LineItem", "line_total", "1234.50"),
+        ("Supplier", "rating", "4.50"),
+    ):
+        prop = component(schema, name)["properties"][field]
+        assert (prop["type"], prop["format"]) == ("string", "decimal"), (name, field)
+        assert re.search(prop["pattern"], sample), (name, field)
+        assert not re.search(prop["pattern"], sample[:-1]), (name, field)
+
+
+def test_purchase_order_response_enums(schema):
+    po = component(schema, "PurchaseOrder")["properties"]
+    assert po["status"]["allOf"][0]["$ref"].endswith("/PurchaseOrderStatusEnum")
+    assert po["available_transitions"]["items"]["$ref"].endswith("/PurchaseOrderStatusEnum")
+    assert component(schema, "PurchaseOrderStatusEnum")["enum"] == PO_STATUSES
+
+
+def test_lists_are_paginated_with_the_envelope(schema):
+    for path in LISTS:
+        op = operation(schema, path, "get")
+        ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        page = component(schema, ref)
+        assert set(page["required"]) == {"count", "next", "previous", "results"}
+        assert page["properties"]["next"]["nullable"] is True
+        assert page["properties"]["results"]["type"] == "array"
+        for name in ("page", "page_size"):
+            assert parameter(op, name)["schema"] == {"type": "integer", "minimum": 1}
+        ordering = parameter(op, "ordering")["schema"]
+        assert ordering["type"] == "array"
+        assert ordering["minItems"] == 1
+        assert ordering["items"]["enum"]
+
+
+def test_query_parameters(schema):
+    pos = operation(schema, "/purchase-orders", "get")
+    assert parameter(pos, "supplier_id")["schema"] == {"type": "string", "format": "uuid"}
+    assert parameter(pos, "overdue")["schema"] == {"type": "boolean"}
+    assert parameter(pos, "status")["schema"]["enum"] == sorted(PO_STATUSES)
+    assert parameter(pos, "created_after")["schema"]["anyOf"] == [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date"},
+    ]
+    suppliers = operation(schema, "/suppliers", "get")
+    assert parameter(suppliers, "active")["schema"] == {"type": "boolean"}
+    assert parameter(suppliers, "search")["schema"]["pattern"] == "^[^\\x00]*$"
+    levels = operation(schema, "/stock-levels", "get")
+    assert parameter(levels, "below_reorder_point")["schema"] == {"type": "boolean"}
+    assert parameter(levels, "location_id")["schema"]["format"] == "uuid"
+
+
+def test_main_operations_have_examples(schema):
+    for path, method in BODIES:
+        op = operation(schema, path, method)
+        assert op["requestBody"]["content"]["application/json"]["examples"], (path, method)
+        success = "201" if method == "post" else "200"
+        assert op["responses"][success]["content"]["application/json"].get("examples"), path
+    detail = operation(schema, "/purchase-orders/{po_id}", "get")
+    assert detail["responses"]["200"]["content"]["application/json"]["examples"]
+
+
+def test_links_chain_supplier_purchase_order_and_its_moves(schema):
+    operation_ids = {op["operationId"] for item in schema["paths"].values() for op in item.values()}
+    links = {
+        (op["operationId"], status, name): link
+        for item in schema["paths"].values()
+        for op in item.values()
+        for status, response in op["responses"].items()
+        for name, link in response.get("links", {}).items()
+    }
+    assert {link["operationId"] for link in links.values()} <= operation_ids
+    create_po = links[("suppliers_create", "201", "CreatePurchaseOrder")]
+    assert create_po["requestBody"] == {"supplier_id": "$response.body#/supplier_id"}
+    move = links[("purchase_orders_create", "201", "MovePurchaseOrder")]
+    assert move["operationId"] == "purchase_orders_partial_update"
+    assert move["parameters"] == {
+        "path.po_id": "$response.body#/po_id",
+        "header.If-Match": "$response.header.ETag",
+    }
+    assert move["requestBody"] == {"status": "$response.body#/available_transitions/0"}
+    assert ("purchase_orders_partial_update", "200", "MovePurchaseOrder") in links
