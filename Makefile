@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/procurement
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key \
 	DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1
 
-.PHONY: install run test lint format check-deploy backup restore test-ops
+.PHONY: install run test fuzz lint format check-deploy backup restore test-ops
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,17 @@ run: install
 	@echo "Admin console: http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs)"
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
+# pytest, then the schemathesis pass on a live server (FUZZ=0 skips it; see `fuzz`).
 test: install
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	@if [ "$(FUZZ)" != 0 ]; then $(TEST_ENV) $(PY) -m tests.fuzz.run; fi
+
+# Property-based fuzzing of the live API alone (gunicorn on a database of its own), with more
+# examples per operation than `make test`: make fuzz [FUZZ_EXAMPLES=1000] [FUZZ_SEED=123]
+# [FUZZ_ARGS="--phases stateful"]. Reports and the server log: var/fuzz/.
+FUZZ_EXAMPLES ?= 500
+fuzz: install
+	$(TEST_ENV) $(PY) -m tests.fuzz.run --max-examples $(FUZZ_EXAMPLES) -- $(FUZZ_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
