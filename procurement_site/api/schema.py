@@ -67,8 +67,21 @@ def error_response(status, description=None):
 
 
 def error_responses(*statuses):
-    """The error responses of an operation, each with the one error body schema."""
-    return {status: error_response(status) for status in statuses}
+    """The error responses of an operation, each with the one error body schema, and the 414 that
+    any request may meet before it reaches the API."""
+    return {**{status: error_response(status) for status in statuses}, **URI_TOO_LONG}
+
+
+# gunicorn refuses a request line (method, path and query) over ``limit_request_line`` bytes with
+# its own HTML page: the one error not in the Error shape, since the API never sees the request.
+URI_TOO_LONG = {
+    (414, "text/html"): OpenApiResponse(
+        response={"type": "string"},
+        description="The request line (method, path and query) is longer than the HTTP server "
+        "takes (gunicorn: 4094 bytes). The server's own HTML page: the request never reached "
+        "the API.",
+    )
+}
 
 
 # --- Response headers ---------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import pytest
 from django.core.management import call_command
 
 OPERATIONS = {
-    ("/suppliers", "get"): {"200", "400", "401", "404", "503"},
-    ("/suppliers", "post"): {"201", "400", "401", "403", "415", "503"},
-    ("/purchase-orders", "get"): {"200", "400", "401", "404", "503"},
-    ("/purchase-orders", "post"): {"201", "400", "401", "403", "415", "503"},
-    ("/purchase-orders/{po_id}", "get"): {"200", "401", "404", "503"},
+    ("/suppliers", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/suppliers", "post"): {"201", "400", "401", "403", "414", "415", "503"},
+    ("/purchase-orders", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/purchase-orders", "post"): {"201", "400", "401", "403", "414", "415", "503"},
+    ("/purchase-orders/{po_id}", "get"): {"200", "401", "404", "414", "503"},
     ("/purchase-orders/{po_id}", "patch"): {
         "200",
         "400",
@@ -19,12 +19,13 @@ OPERATIONS = {
         "404",
         "409",
         "412",
+        "414",
         "415",
         "503",
     },
-    ("/stock-levels", "get"): {"200", "400", "401", "404", "503"},
-    ("/stock-adjustments", "post"): {"201", "400", "401", "403", "404", "409", "415", "503"},
-    ("/reorder-alerts", "get"): {"200", "400", "401", "404", "503"},
+    ("/stock-levels", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/stock-adjustments", "post"): {"201", "400", "401", "403", "404", "409", "414", "415", "503"},
+    ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
 }
 LISTS = [path for path, method in OPERATIONS if method == "get" and "{" not in path]
 BODIES = {
@@ -90,7 +91,7 @@ def test_every_error_response_has_the_error_body_and_its_headers(schema):
     for (path, method), statuses in OPERATIONS.items():
         responses = operation(schema, path, method)["responses"]
         for status in statuses:
-            if status.startswith("2"):
+            if status.startswith("2") or status == "414":
                 continue
             content = responses[status]["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
@@ -98,6 +99,13 @@ def test_every_error_response_has_the_error_body_and_its_headers(schema):
             expected = {"401": {"WWW-Authenticate"}, "503": {"Retry-After"}}.get(status, set())
             assert set(headers) == expected, (path, method, status)
             assert all(header["required"] for header in headers.values())
+
+
+def test_an_overlong_request_line_is_the_http_servers_html_414(schema):
+    for path, method in OPERATIONS:
+        response = operation(schema, path, method)["responses"]["414"]
+        assert response["content"] == {"text/html": {"schema": {"type": "string"}}}
+        assert "gunicorn" in response["description"]
 
 
 def test_error_schema(schema):

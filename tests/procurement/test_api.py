@@ -548,7 +548,7 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
     listing = schema["paths"]["/purchase-orders"]
     detail = schema["paths"]["/purchase-orders/{po_id}"]
 
-    assert set(listing["post"]["responses"]) == {"201", "400", "401", "403", "415", "503"}
+    assert set(listing["post"]["responses"]) == {"201", "400", "401", "403", "414", "415", "503"}
     assert set(detail["patch"]["responses"]) == {
         "200",
         "400",
@@ -557,10 +557,11 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
         "404",
         "409",
         "412",
+        "414",
         "415",
         "503",
     }
-    assert set(detail["get"]["responses"]) == {"200", "401", "404", "503"}
+    assert set(detail["get"]["responses"]) == {"200", "401", "404", "414", "503"}
     for operation in (listing["post"], detail["patch"]):
         assert operation["requestBody"]["content"]["application/json"]["examples"]
     assert "ETag" in detail["get"]["responses"]["200"]["headers"]
