@@ -7,7 +7,9 @@
 3. Serves the app (``gunicorn -c gunicorn.conf.py``, production settings) and the floor
    (``bench/floor.py`` under the same gunicorn settings) side by side and loads each in turn with
    wrk (``bench/wrk.lua``), same threads, connections and duration, scenario by scenario.
-4. Grows the database to 1,000,000 stock levels and measures the filtered stock list again.
+4. Measures each scenario's CPU time per request in one process, app and floor
+   (``bench/profile.py --cpu``), then grows the database to 1,000,000 stock levels and measures
+   the filtered stock list again.
 5. Prints the table and writes ``bench/results/latest.json``.
 See docs/benchmark.md.
 """
@@ -530,6 +532,14 @@ def main(argv=None):
                     "met": met,
                 }
             )
+        if not args.no_cpu:
+            log("CPU per request in process, app and floor (bench.profile --cpu)")
+            for item in results["scenarios"]:
+                item["cpu"] = cpu_per_request(database_url, item["name"])
+                log(
+                    f"  {item['name']:<17} app {item['cpu']['app_cpu_ms']:6.2f} ms, floor "
+                    f"{item['cpu']['floor_cpu_ms']:6.2f} ms"
+                )
         base = next((s for s in results["scenarios"] if s["name"] == "stock_levels"), None)
         if base and not args.no_scale_check and args.scale < 10:
             log(f"Growing to {SCALE_LEVELS:,} stock levels")
@@ -549,14 +559,6 @@ def main(argv=None):
                 "target": SCALE_TARGET,
                 "met": ratio >= SCALE_TARGET and scaled["app"]["errors"] == 0,
             }
-        if not args.no_cpu:
-            log("CPU per request in process, app and floor (bench.profile --cpu)")
-            for item in results["scenarios"]:
-                item["cpu"] = cpu_per_request(database_url, item["name"])
-                log(
-                    f"  {item['name']:<17} app {item['cpu']['app_cpu_ms']:6.2f} ms, floor "
-                    f"{item['cpu']['floor_cpu_ms']:6.2f} ms"
-                )
         results["peak_worker_memory_mib"] = {
             name: server.peak_worker_memory_mib() for name, server in servers.items()
         }
