@@ -97,44 +97,60 @@ PATCH_EXAMPLES = [
         },
     ),
 ]
+_SUBMITTED = {
+    "po_id": "5b2f9d6e-3a81-4c7b-9e24-d0c8f1a7b365",
+    "supplier_id": "7d1f2c64-5a7e-4c39-9a53-3b8e2f0c1a11",
+    "status": "submitted",
+    "total_amount": "1799.88",
+    "currency": "USD",
+    "approved_by": None,
+    "submitted_at": "2026-05-04T09:30:00Z",
+    "approved_at": None,
+    "created_at": "2026-05-04T09:12:41Z",
+    "created_by": "clerk",
+    "expected_delivery_date": "2026-05-11",
+    "received_at": None,
+    "is_overdue": False,
+    "available_transitions": ["approved", "rejected", "cancelled"],
+    "line_items": [
+        {
+            "line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93",
+            "item_type": "tent-2p",
+            "location_id": "2f6b9e0a-1c3d-4e5f-8a7b-9c0d1e2f3a4b",
+            "quantity": 12,
+            "unit_price": "149.99",
+            "line_total": "1799.88",
+        }
+    ],
+    "status_history": [
+        {
+            "from_status": "draft",
+            "to_status": "submitted",
+            "changed_by": "clerk",
+            "changed_at": "2026-05-04T09:30:00Z",
+            "reason": "",
+        }
+    ],
+}
 PO_EXAMPLE = OpenApiExample(
     "A submitted purchase order",
     response_only=True,
-    status_codes=["200", "201"],
+    status_codes=["200"],
+    value=_SUBMITTED,
+)
+CREATED_EXAMPLE = OpenApiExample(
+    "A new draft",
+    response_only=True,
+    status_codes=["201"],
     value={
+        **_SUBMITTED,
         "po_id": "1e8b4c2d-7f3a-4d69-8c05-b2a9e6f41d37",
-        "supplier_id": "7d1f2c64-5a7e-4c39-9a53-3b8e2f0c1a11",
-        "status": "submitted",
-        "total_amount": "1799.88",
-        "currency": "USD",
-        "approved_by": None,
-        "submitted_at": "2026-05-04T09:30:00Z",
-        "approved_at": None,
-        "created_at": "2026-05-04T09:12:41Z",
-        "created_by": "clerk",
-        "expected_delivery_date": "2026-05-11",
-        "received_at": None,
-        "is_overdue": False,
-        "available_transitions": ["approved", "rejected", "cancelled"],
-        "line_items": [
-            {
-                "line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93",
-                "item_type": "tent-2p",
-                "location_id": "2f6b9e0a-1c3d-4e5f-8a7b-9c0d1e2f3a4b",
-                "quantity": 12,
-                "unit_price": "149.99",
-                "line_total": "1799.88",
-            }
-        ],
-        "status_history": [
-            {
-                "from_status": "draft",
-                "to_status": "submitted",
-                "changed_by": "clerk",
-                "changed_at": "2026-05-04T09:30:00Z",
-                "reason": "",
-            }
-        ],
+        "status": "draft",
+        "submitted_at": None,
+        "expected_delivery_date": None,
+        # As the creator sees it: approving and rejecting are for someone else.
+        "available_transitions": ["submitted", "cancelled"],
+        "status_history": [],
     },
 )
 
@@ -194,7 +210,7 @@ def parse_po_id(raw):
             etag_header(201),
             location_header("The new purchase order: `/purchase-orders/{po_id}`."),
         ],
-        examples=[CREATE_EXAMPLE, PO_EXAMPLE],
+        examples=[CREATE_EXAMPLE, CREATED_EXAMPLE],
     ),
 )
 class PurchaseOrderListCreateView(generics.ListCreateAPIView):
