@@ -127,7 +127,7 @@ def machine(conninfo):
         "python": platform.python_version(),
         "wrk": wrk.strip(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "commit": commit,
+        "commit": commit or "unknown (not a git checkout)",
     }
 
 

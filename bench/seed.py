@@ -256,34 +256,36 @@ def grow_stock_levels(conninfo, *, stock_levels, log=print):
 
 def create_bench_user(conninfo):
     """A user holding every permission (not a superuser, so permission checks run as for
-    staff) and its API token; returns the token's key."""
-    key = secrets.token_hex(20)
+    staff) and its API token; returns the token's key. An existing bench user keeps its token,
+    so that every tool of one run (wrk, bench.profile) authenticates alike."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET search_path = procurement, public")
-        conn.execute("DELETE FROM authtoken_token")
-        conn.execute(
-            "DELETE FROM auth_user_user_permissions WHERE user_id IN "
-            "(SELECT id FROM auth_user WHERE username = %s)",
-            [BENCH_USERNAME],
-        )
-        conn.execute("DELETE FROM auth_user WHERE username = %s", [BENCH_USERNAME])
-        [user_id] = conn.execute(
-            """
-            INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,
-                                   email, is_staff, is_active, date_joined)
-            VALUES ('!', false, %s, '', '', '', true, true, now()) RETURNING id
-            """,
+        existing = conn.execute(
+            "SELECT t.key FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id "
+            "WHERE u.username = %s",
             [BENCH_USERNAME],
         ).fetchone()
-        conn.execute(
-            "INSERT INTO auth_user_user_permissions (user_id, permission_id) "
-            "SELECT %s, id FROM auth_permission",
-            [user_id],
-        )
-        conn.execute(
-            "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())",
-            [key, user_id],
-        )
+        if existing:
+            return existing[0]
+        key = secrets.token_hex(20)
+        with conn.transaction():
+            [user_id] = conn.execute(
+                """
+                INSERT INTO auth_user (password, is_superuser, username, first_name, last_name,
+                                       email, is_staff, is_active, date_joined)
+                VALUES ('!', false, %s, '', '', '', true, true, now()) RETURNING id
+                """,
+                [BENCH_USERNAME],
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO auth_user_user_permissions (user_id, permission_id) "
+                "SELECT %s, id FROM auth_permission",
+                [user_id],
+            )
+            conn.execute(
+                "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())",
+                [key, user_id],
+            )
     return key
 
 
