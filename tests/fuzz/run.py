@@ -12,7 +12,8 @@ saw. The server is stopped and the database dropped afterwards (unless ``--keep-
     FUZZ_WORKERS    schemathesis workers (default 2)
 
 Anything after ``--`` goes to ``st run`` as is, e.g. ``-- --phases fuzzing --include-path
-/suppliers``. Reports (JUnit, and the server log of a failed run) go to ``var/fuzz/``.
+/suppliers``. The JUnit report, the server's log and the examples database (failures found are
+replayed first next time) go to ``var/fuzz/``.
 """
 
 import argparse
