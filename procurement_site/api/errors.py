@@ -71,7 +71,15 @@ def database_unavailable_response():
     return response
 
 
+RESERVED_KEYS = frozenset({"status", "code", "message", "fields"})
+
+
 def error_body(status_code, code, message, fields=None, **extra):
+    """The error shape. ``extra`` adds keys (``allowed_transitions``, ...) but can never replace
+    the four every consumer relies on."""
+    clashes = RESERVED_KEYS & extra.keys()
+    if clashes:
+        raise ValueError(f"error extra keys clash with the error shape: {sorted(clashes)}")
     body = {"status": status_code, "code": code, "message": message}
     if fields:
         body["fields"] = fields

@@ -41,3 +41,11 @@ def test_method_not_allowed_has_error_shape(reader_client):
     response = reader_client.delete("/suppliers")
     assert response.status_code in (403, 405)
     assert set(response.json()) >= {"status", "code", "message"}
+
+
+def test_error_extras_cannot_replace_the_shape():
+    from procurement_site.api.errors import error_body
+
+    assert error_body(409, "conflict", "m", current_status="draft")["status"] == 409
+    with pytest.raises(ValueError, match="status"):
+        error_body(409, "conflict", "m", status="draft")
