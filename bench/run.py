@@ -449,7 +449,10 @@ def table(results):
             f"(p50 {scale['app']['p50_ms']:.1f} ms, p99 {scale['app']['p99_ms']:.1f} ms; floor "
             f"{scale['floor']['rps']:.0f} req/s) vs {scale['base_rps']:.0f} req/s at "
             f"{scale['base_levels']:,}: ratio {scale['ratio']:.2f} (target >= "
-            f"{scale['target']}): {'yes' if scale['met'] else 'NO'}"
+            f"{scale['target']}): {'yes' if scale['met'] else 'NO'}; the floor's own ratio "
+            f"{scale['floor_ratio']:.2f} (the app's relative to it: "
+            f"{scale['ratio'] / scale['floor_ratio']:.2f}, which discounts a change of load on "
+            "the machine between the two runs)"
         )
     memory = results.get("peak_worker_memory_mib", {})
     if memory:
