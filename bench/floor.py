@@ -129,8 +129,7 @@ _ON_ORDER = (
     'U1."status" IN (\'approved\', \'shipped\')) GROUP BY U0."item_type", U0."location_id"), 0)'
 )
 ALERT_COUNT_SQL = (
-    'SELECT COUNT(*) AS "__count" FROM "reorder_alerts" INNER JOIN "stock_levels" ON '
-    '("reorder_alerts"."stock_id" = "stock_levels"."stock_id") '
+    'SELECT COUNT(*) AS "__count" FROM "reorder_alerts" '
     'WHERE "reorder_alerts"."resolved_at" IS NULL'
 )
 ALERT_PAGE_SQL = (

@@ -30,6 +30,11 @@ def list_stock_levels():
     return StockLevel.objects.select_related("reorder_calculation")
 
 
+def open_alerts():
+    """The open alerts alone: what ``list_open_alerts`` returns, without its joins (to count)."""
+    return ReorderAlert.objects.filter(resolved_at__isnull=True)
+
+
 def list_open_alerts():
     """Open alerts with their stock level, ``quantity_on_order`` and ``suggested_quantity``
     annotated, in one query. ``suggested_quantity`` is computed by the database from the level's
@@ -37,7 +42,7 @@ def list_open_alerts():
     aliased (``item_type``, ``location_id``, ``quantity_on_hand``, ``reorder_point``) for ordering.
     """
     return (
-        ReorderAlert.objects.filter(resolved_at__isnull=True)
+        open_alerts()
         .select_related("stock")
         .alias(
             item_type=F("stock__item_type"),
