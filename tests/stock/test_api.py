@@ -679,6 +679,24 @@ def test_reorder_alerts_pagination(reader_client):
     assert len(seen) == 3
 
 
+def test_reorder_alerts_count_joins_the_levels_only_to_filter_on_them(reader_client):
+    here = uuid.uuid4()
+    stocked_level(0, item_type="tent", location_id=here)
+    stocked_level(0, item_type="stove", location_id=here)
+    stocked_level(0, item_type="tent")
+    stocked_level(5, reorder_point=2)  # no alert
+
+    def count(params):
+        with CaptureQueriesContext(connection) as queries:
+            body = reader_client.get("/reorder-alerts", {"page_size": 1, **params}).json()
+        [sql] = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
+        return body["count"], "stock_levels" in sql
+
+    assert count({}) == (3, False)
+    assert count({"location_id": str(here)}) == (2, True)
+    assert count({"item_type": "tent", "location_id": str(here)}) == (1, True)
+
+
 def test_reorder_alerts_queries_do_not_grow_with_the_page(reader_client, on_order):
     on_order(1)
     stocked_level(0)
