@@ -68,22 +68,20 @@ AUTH_SQL = (
     '"auth_user" ON ("authtoken_token"."user_id" = "auth_user"."id") '
     'WHERE "authtoken_token"."key" = %s LIMIT 21'
 )
-USER_PERMS_SQL = (
-    'SELECT "django_content_type"."app_label" AS "content_type__app_label", '
+PERMS_SQL = (
+    '(SELECT "django_content_type"."app_label" AS "content_type__app_label", '
     '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
     '"auth_user_user_permissions" ON ("auth_permission"."id" = '
     '"auth_user_user_permissions"."permission_id") INNER JOIN "django_content_type" ON '
     '("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'WHERE "auth_user_user_permissions"."user_id" = %s'
-)
-GROUP_PERMS_SQL = (
-    'SELECT "django_content_type"."app_label" AS "content_type__app_label", '
+    'WHERE "auth_user_user_permissions"."user_id" = %s) UNION '
+    '(SELECT "django_content_type"."app_label" AS "content_type__app_label", '
     '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
     '"auth_group_permissions" ON ("auth_permission"."id" = '
     '"auth_group_permissions"."permission_id") INNER JOIN "django_content_type" ON '
     '("auth_permission"."content_type_id" = "django_content_type"."id") '
     'WHERE "auth_group_permissions"."group_id" IN (SELECT U0."id" FROM "auth_group" U0 '
-    'INNER JOIN "auth_user_groups" U1 ON (U0."id" = U1."group_id") WHERE U1."user_id" = %s)'
+    'INNER JOIN "auth_user_groups" U1 ON (U0."id" = U1."group_id") WHERE U1."user_id" = %s))'
 )
 
 LEVEL_COLUMNS = (
@@ -406,13 +404,13 @@ class Request:
         return {"id": row[3], "is_superuser": row[6], "username": row[7], "is_active": row[12]}
 
     def has_perm(self, perm):
-        """Django's ModelBackend: the user's and their groups' permissions, loaded once."""
+        """The app's backend: the user's and their groups' permissions, in one query, once."""
         if self.user["is_superuser"]:
             return True
         if self._perms is None:
             perms = set()
-            for sql in (USER_PERMS_SQL, GROUP_PERMS_SQL):
-                perms.update(f"{app}.{name}" for app, name in self.sql(sql, [self.user["id"]]))
+            user_id = self.user["id"]
+            perms.update(f"{app}.{name}" for app, name in self.sql(PERMS_SQL, [user_id, user_id]))
             self._perms = perms
         return perm in self._perms
 

@@ -144,6 +144,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False)
 
 # --- API ------------------------------------------------------------------------------------
+# Django's ModelBackend, with a user's permissions loaded in one query (procurement_site/auth.py).
+AUTHENTICATION_BACKENDS = ["procurement_site.auth.SingleQueryModelBackend"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -345,9 +345,9 @@ def test_an_adjustment_request_runs_a_constant_number_of_statements(clerk):
     with CaptureQueriesContext(connection) as second:
         assert post(clerk, body).status_code == 201
 
-    # Token, user permissions, group permissions; then SAVEPOINT, lock, update, ledger row,
-    # alert sync, RELEASE (the savepoint stands in for the request's transaction).
-    assert len(first) == len(second) == 9
+    # Token, permissions (one query); then SAVEPOINT, lock, update, ledger row, alert sync,
+    # RELEASE (the savepoint stands in for the request's transaction).
+    assert len(first) == len(second) == 8
 
 
 # --- GET /stock-levels -----------------------------------------------------------------------
