@@ -144,8 +144,9 @@ ALERT_PAGE_SQL = (
 
 LOCK_LEVELS_SQL = f'SELECT {LEVEL_COLUMNS} FROM "stock_levels" WHERE {{where}} ORDER BY "stock_levels"."stock_id" ASC FOR UPDATE'  # noqa: E501
 UPDATE_LEVELS_SQL = (
-    'UPDATE "stock_levels" SET "quantity_on_hand" = (CASE {cases} ELSE NULL END)::integer '
-    'WHERE "stock_levels"."stock_id" IN ({ids})'
+    'UPDATE "stock_levels" SET "quantity_on_hand" = "stock_levels"."quantity_on_hand" + v.delta'
+    " FROM unnest(%s::uuid[], %s::integer[]) AS v (stock_id, delta) "
+    'WHERE "stock_levels"."stock_id" = v.stock_id'
 )
 INSERT_ADJUSTMENTS_SQL = (
     'INSERT INTO "stock_adjustments" ("adjustment_id", "stock_id", "reason", "quantity_delta", '
@@ -563,7 +564,8 @@ def list_alerts(request):
 
 def _apply_changes(request, *, levels, changes, reason, note, po_id, now):
     """The statements of ``stock.services.record_adjustments`` once the levels are locked:
-    one UPDATE, one multi-row INSERT, the alert sync. ``changes``: (level index, delta)."""
+    one UPDATE ... FROM unnest, one multi-row INSERT, the alert sync. ``changes``: (level
+    index, delta)."""
     quantity = {level[0]: level[3] for level in levels}
     by_id = {level[0]: level for level in levels}
     rows, params = [], []
@@ -586,16 +588,12 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now):
         params.append(po_id)
     changed = [level for level in levels if quantity[level[0]] != level[3]]
     if changed:
-        case = '("stock_levels"."stock_id" = %s) THEN ("stock_levels"."quantity_on_hand" + %s)'
-        case_params = []
-        for level in changed:
-            case_params += [level[0], quantity[level[0]] - level[3]]
         request.sql(
-            UPDATE_LEVELS_SQL.format(
-                cases=" ".join(f"WHEN {case}" for _ in changed),
-                ids=", ".join(["%s"] * len(changed)),
-            ),
-            case_params + [level[0] for level in changed],
+            UPDATE_LEVELS_SQL,
+            [
+                [level[0] for level in changed],
+                [quantity[level[0]] - level[3] for level in changed],
+            ],
         )
     inserted = request.sql(INSERT_ADJUSTMENTS_SQL.format(rows=", ".join(rows)), params).fetchall()
     below = [level for level in levels if quantity[level[0]] <= level[4]]
@@ -696,6 +694,12 @@ def _read_po(request, po_id):
     row = request.sql(PO_SQL, [po_id]).fetchone()
     if row is None:
         raise HttpError(404, "not_found", f"No purchase order {po_id}.")
+    return _render_po(request, row)
+
+
+def _render_po(request, row):
+    """The PO row (``PO_COLUMNS``) with its lines and history read."""
+    po_id = row[0]
     lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
     (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
@@ -785,36 +789,37 @@ def receive_purchase_order(request):
         ).fetchone()
         request.sql(RECEIVE_PO_SQL, ["received", now, po_id])
         _refresh_supplier(request, supplier_id=supplier_id, now=now)
-    return _read_po(request, po_id)
+    # As the app: the PO as saved (not read again), with its lines and history read.
+    saved = (*po[:2], "received", *po[3:11], now, po[12] + 1)
+    return _render_po(request, saved)
 
 
 def _receive_lines(request, *, lines, po_id, now):
-    """``record_adjustments(reason=po_receipt)``: create missing levels, lock them, apply."""
+    """``record_adjustments(reason=po_receipt)``: lock the levels, create the missing ones (and
+    lock again), apply."""
     request.sql("SAVEPOINT floor_receipt")
     keys = sorted(
         {(item, location) for item, location, _ in lines}, key=lambda k: (k[0], str(k[1]))
     )
-    count = len(keys)
-    request.sql(
-        CREATE_LEVELS_SQL,
-        [
-            [uuid.uuid4() for _ in keys],
-            [item for item, _ in keys],
-            [location for _, location in keys],
-            [Int4(0)] * count,
-            [Int4(0)] * count,
-            [Int4(0)] * count,
-            [None] * count,
-            [None] * count,
-        ],
-    )
-    condition = " OR ".join(
-        '("stock_levels"."item_type" = %s AND "stock_levels"."location_id" = %s)' for _ in keys
-    )
-    levels = request.sql(
-        LOCK_LEVELS_SQL.format(where=f"({condition})"),
-        [value for key in keys for value in key],
-    ).fetchall()
+    levels = _lock_pairs(request, keys)
+    missing = set(keys) - {(level[1], level[2]) for level in levels}
+    if missing:
+        missing = sorted(missing, key=lambda k: (k[0], str(k[1])))
+        count = len(missing)
+        request.sql(
+            CREATE_LEVELS_SQL,
+            [
+                [uuid.uuid4() for _ in missing],
+                [item for item, _ in missing],
+                [location for _, location in missing],
+                [Int4(0)] * count,
+                [Int4(0)] * count,
+                [Int4(0)] * count,
+                [None] * count,
+                [None] * count,
+            ],
+        )
+        levels = _lock_pairs(request, keys)
     by_key = {(level[1], level[2]): level[0] for level in levels}
     _apply_changes(
         request,
@@ -826,6 +831,16 @@ def _receive_lines(request, *, lines, po_id, now):
         now=now,
     )
     request.sql("RELEASE SAVEPOINT floor_receipt")
+
+
+def _lock_pairs(request, keys):
+    condition = " OR ".join(
+        '("stock_levels"."item_type" = %s AND "stock_levels"."location_id" = %s)' for _ in keys
+    )
+    return request.sql(
+        LOCK_LEVELS_SQL.format(where=f"({condition})"),
+        [value for key in keys for value in key],
+    ).fetchall()
 
 
 def _refresh_supplier(request, *, supplier_id, now):

@@ -289,11 +289,11 @@ class PurchaseOrderDetailView(generics.GenericAPIView):
         po_uuid = parse_po_id(po_id)
         serializer = PurchaseOrderUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.update_purchase_order(
+        po = services.update_purchase_order(
             po_id=po_uuid,
             user=request.user,
             if_match_version=if_match_versions(request),
             **serializer.validated_data,
         )
-        po = selectors.get_purchase_order(po_id=po_uuid)
+        po = selectors.with_details(po)
         return Response(self.get_serializer(po).data, headers={"ETag": etag(po)})

@@ -1,8 +1,8 @@
 """Writes to stock: every change of quantity or reorder point goes through here.
 
 Concurrency: the stock levels a change touches are locked with ``SELECT ... FOR UPDATE`` in
-``stock_id`` order (so two batches never deadlock), the quantity is changed by one ``UPDATE`` with
-``F()`` expressions, the ledger rows are inserted with one ``INSERT``, and the alerts are synced
+``stock_id`` order (so two batches never deadlock), the quantity is changed by one ``UPDATE``
+relative to the row, the ledger rows are inserted with one ``INSERT``, and the alerts are synced
 with at most two statements. The statement count does not depend on the number of lines.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -106,9 +106,14 @@ def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], n
     now = timezone.now()
 
     with transaction.atomic():
-        if by_key and reason in CREATING_REASONS:
-            _create_missing_levels({c.key for c in by_key})
-        levels = _lock_levels(stock_ids={c.stock_id for c in by_id}, keys={c.key for c in by_key})
+        stock_ids, keys = {c.stock_id for c in by_id}, {c.key for c in by_key}
+        levels = _lock_levels(stock_ids=stock_ids, keys=keys)
+        if keys and reason in CREATING_REASONS:
+            missing = keys - {(level.item_type, level.location_id) for level in levels}
+            if missing:
+                _create_missing_levels(missing)
+                # Again, in primary-key order: the new levels (ours or a concurrent receipt's).
+                levels = _lock_levels(stock_ids=stock_ids, keys=keys)
         by_pk = {level.stock_id: level for level in levels}
         by_pair = {(level.item_type, level.location_id): level for level in levels}
 
@@ -150,20 +155,17 @@ def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], n
                 )
             )
 
-        changed = [level for level in levels if quantity[level.stock_id] != level.quantity_on_hand]
         counted = reason == AdjustmentReason.COUNT
-        for level in levels:
-            delta = quantity[level.stock_id] - level.quantity_on_hand
-            # Applied relative to the locked row, never as a value computed in Python.
-            level.quantity_on_hand = F("quantity_on_hand") + delta
-            if counted:
-                level.last_counted_at = now
-        to_update = levels if counted else changed
+        deltas = {
+            level.stock_id: quantity[level.stock_id] - level.quantity_on_hand for level in levels
+        }
+        to_update = levels if counted else [level for level in levels if deltas[level.stock_id]]
         if to_update:
-            fields = ["quantity_on_hand", "last_counted_at"] if counted else ["quantity_on_hand"]
-            StockLevel.objects.bulk_update(to_update, fields)
+            _add_quantities(to_update, deltas, counted_at=now if counted else None)
         for level in levels:
             level.quantity_on_hand = quantity[level.stock_id]
+            if counted:
+                level.last_counted_at = now
 
         StockAdjustment.objects.bulk_create(adjustments)
         sync_alerts(levels=levels, now=now)
@@ -286,6 +288,40 @@ def _validate_amount(reason, change):
         ok, message = False, f"must be from -{MAX_QUANTITY} to {MAX_QUANTITY}"
     if not ok:
         raise InvalidInput(f"quantity_delta {message}.", field="quantity_delta")
+
+
+ADD_QUANTITIES_SQL = (
+    'UPDATE "stock_levels" SET "quantity_on_hand" = "stock_levels"."quantity_on_hand" + v.delta'
+    "{counted} FROM unnest(%s::uuid[], %s::integer[]) AS v (stock_id, delta) "
+    'WHERE "stock_levels"."stock_id" = v.stock_id'
+)
+
+
+def _add_quantities(levels, deltas, *, counted_at=None):
+    """Add ``deltas[stock_id]`` to each locked level's quantity (and set ``last_counted_at`` when
+    given), relative to the row, never as a value computed in Python: on PostgreSQL one
+    ``UPDATE ... FROM unnest(arrays)`` (two parameters, whatever the number of levels), elsewhere
+    (SQLite, for ``make run``) ``bulk_update`` with ``F()`` expressions."""
+    if connection.vendor != "postgresql":
+        for level in levels:
+            level.quantity_on_hand = F("quantity_on_hand") + deltas[level.stock_id]
+            if counted_at is not None:
+                level.last_counted_at = counted_at
+        fields = (
+            ["quantity_on_hand"] if counted_at is None else ["quantity_on_hand", "last_counted_at"]
+        )
+        StockLevel.objects.bulk_update(levels, fields)
+        return
+    counted = ', "last_counted_at" = %s' if counted_at is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            ADD_QUANTITIES_SQL.format(counted=counted),
+            [
+                *([counted_at] if counted_at is not None else []),
+                [level.stock_id for level in levels],
+                [deltas[level.stock_id] for level in levels],
+            ],
+        )
 
 
 def _create_missing_levels(keys):

@@ -107,6 +107,28 @@ def test_receipt_runs_the_same_number_of_queries_for_2_and_200_lines(warehouse, 
     assert counts[0] == counts[1]
 
 
+def test_the_receipt_answers_the_po_as_saved_without_reading_it_again(warehouse, po_in):
+    po = po_in("shipped", line_items=[line("tent", 10), line("stove", 2)])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = patch(warehouse, po.po_id, {"status": "received"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body == warehouse.get(f"/purchase-orders/{po.po_id}").json()
+    assert body["status"] == "received"
+    assert body["received_at"] is not None
+    assert [row["item_type"] for row in body["line_items"]] == ["tent", "stove"]
+    assert body["status_history"][-1]["to_status"] == "received"
+    assert response["ETag"] == f'"{PurchaseOrder.objects.get(pk=po.pk).version}"'
+    po_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "purchase_orders"."po_id"') and "FOR UPDATE" not in q["sql"]
+    ]
+    assert po_reads == []
+
+
 def test_reorder_alerts_report_the_quantity_on_order(reader_client, po_in):
     """Approved and shipped POs count; drafts, submitted, cancelled and received ones do not."""
     level = StockLevelFactory(

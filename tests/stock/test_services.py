@@ -357,10 +357,10 @@ def test_an_adjustment_by_id_runs_four_statements():
     assert "FOR UPDATE" in queries[1]["sql"]
 
 
-def test_a_receipt_by_pair_runs_five_statements_whatever_the_number_of_lines():
+def test_a_receipt_by_pair_runs_the_same_statements_whatever_the_number_of_lines():
     levels = [stocked_level(0, reorder_point=0) for _ in range(3)]
 
-    def receive(count):
+    def receive(count, new):
         with CaptureQueriesContext(connection) as queries:
             record_adjustments(
                 reason=R.PO_RECEIPT,
@@ -371,13 +371,23 @@ def test_a_receipt_by_pair_runs_five_statements_whatever_the_number_of_lines():
                     )
                     for lv in levels[:count]
                 ]
-                + [StockChange(item_type="new", location_id=uuid.uuid4(), quantity_delta=1)],
+                + [
+                    StockChange(item_type="new", location_id=uuid.uuid4(), quantity_delta=1)
+                    for _ in range(new)
+                ],
             )
         return _verbs(queries)
 
-    one, three = receive(1), receive(3)
-    assert one == three
-    assert one == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+    # Lock, add the quantities, ledger rows, alert sync (resolve, a no-op).
+    existing = ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+    assert receive(1, new=0) == receive(3, new=0) == existing
+    # A missing level: created after the lock finds it missing, then everything locked again.
+    with_new = ["SAVEPOINT", "SELECT", "INSERT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+    assert receive(1, new=1) == receive(3, new=2) == with_new
+    assert [StockLevel.objects.get(pk=lv.pk).quantity_on_hand for lv in levels] == [4, 2, 2]
+    assert sorted(
+        StockLevel.objects.filter(item_type="new").values_list("quantity_on_hand", flat=True)
+    ) == [1, 1, 1]
 
 
 # --- reorder alerts --------------------------------------------------------------------------
