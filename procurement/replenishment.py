@@ -30,7 +30,7 @@ from common.errors import InvalidInput, NotFound
 from procurement.models import POLineItem, POStatus, PurchaseOrder
 from procurement.selectors import latest_committed_lines
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
-from stock.services import sync_alerts
+from stock.services import sync_alerts, sync_alerts_of
 from suppliers.models import Supplier
 from suppliers.services import update_supplier_performance
 
@@ -458,9 +458,100 @@ def _compute(row, *, suppliers, review_days, z):
     )
 
 
+_CALCULATION_COLUMNS = (
+    "calculation_id",
+    "stock_id",
+    "computed_at",
+    "window_days",
+    "review_days",
+    "service_level",
+    "z",
+    "history_days",
+    "mean_daily_demand",
+    "demand_stddev",
+    "lead_time_days",
+    "lead_time_stddev_days",
+    "lead_time_source",
+    "supplier_id",
+    "previous_reorder_point",
+    "reorder_point",
+    "skipped_reason",
+)
+_COPY_CALCULATIONS_SQL = (
+    f"COPY reorder_point_calculations ({', '.join(_CALCULATION_COLUMNS)}) FROM STDIN"
+)
+_LOCK_BATCH_SQL = (
+    "SELECT stock_id, reorder_point FROM stock_levels WHERE stock_id = ANY(%s::uuid[]) "
+    "ORDER BY stock_id FOR UPDATE"
+)
+
+
 def _apply_batch(batch, *, inputs, now):
     """Store and apply one batch in one transaction; returns the results measured against the
-    locked (current) points. Five statements at most, whatever the batch's size."""
+    locked (current) points. Five statements at most, whatever the batch's size.
+
+    On PostgreSQL: one ``SELECT ... FOR UPDATE``, the calculations written with ``COPY`` (no
+    model instances), the levels updated with one ``UPDATE ... FROM unnest``, the alerts of the
+    changed levels synced from their rows in two statements. Elsewhere (SQLite, for ``make
+    run``), the ORM."""
+    if connection.vendor != "postgresql":
+        return _apply_batch_portable(batch, inputs=inputs, now=now)
+    by_id = {result.stock_id: result for result in batch}
+    fixed = (
+        inputs["computed_at"],
+        inputs["window_days"],
+        inputs["review_days"],
+        inputs["service_level"],
+        inputs["z"],
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_LOCK_BATCH_SQL, [list(by_id)])
+        locked = cursor.fetchall()
+        applied, rows, ids, points, calculation_ids, changed = [], [], [], [], [], []
+        for stock_id, point in locked:
+            result = by_id[_uuid(stock_id)]
+            if result.previous_reorder_point != point:
+                result = replace(result, previous_reorder_point=point)
+            calculation_id = uuid.uuid4()
+            rows.append(
+                (
+                    calculation_id,
+                    result.stock_id,
+                    *fixed,
+                    result.history_days,
+                    result.mean_daily_demand,
+                    result.demand_stddev,
+                    result.lead_time_days,
+                    result.lead_time_stddev_days,
+                    _plain(result.lead_time_source),
+                    result.supplier_id,
+                    result.previous_reorder_point,
+                    result.reorder_point,
+                    _plain(result.skipped_reason),
+                )
+            )
+            if result.outcome in ("raised", "lowered"):
+                point = result.reorder_point
+                changed.append(result.stock_id)
+            ids.append(result.stock_id)
+            points.append(point)
+            calculation_ids.append(calculation_id)
+            applied.append(result)
+        if rows:
+            with cursor.cursor.copy(_COPY_CALCULATIONS_SQL) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(_UPDATE_LEVELS_SQL, [ids, points, calculation_ids])
+            sync_alerts_of(stock_ids=changed, now=now)
+    return applied
+
+
+def _plain(choice):
+    """A choice's value as a plain ``str`` (psycopg would write an enum's name)."""
+    return None if choice is None else str(choice)
+
+
+def _apply_batch_portable(batch, *, inputs, now):
     by_id = {result.stock_id: result for result in batch}
     with transaction.atomic():
         levels = list(
@@ -501,6 +592,15 @@ def _apply_batch(batch, *, inputs, now):
     return applied
 
 
+_UPDATE_LEVELS_SQL = """
+    UPDATE stock_levels AS s
+    SET reorder_point = v.reorder_point, reorder_calculation_id = v.calculation_id
+    FROM unnest(%s::uuid[], %s::integer[], %s::uuid[])
+         AS v (stock_id, reorder_point, calculation_id)
+    WHERE s.stock_id = v.stock_id
+"""
+
+
 def _write_levels(levels):
     """Set each level's reorder point and latest-calculation pointer: on PostgreSQL one
     ``UPDATE ... FROM unnest(arrays)`` (three parameters, whatever the batch size), elsewhere
@@ -512,13 +612,7 @@ def _write_levels(levels):
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            UPDATE stock_levels AS s
-            SET reorder_point = v.reorder_point, reorder_calculation_id = v.calculation_id
-            FROM unnest(%s::uuid[], %s::integer[], %s::uuid[])
-                 AS v (stock_id, reorder_point, calculation_id)
-            WHERE s.stock_id = v.stock_id
-            """,
+            _UPDATE_LEVELS_SQL,
             [
                 [level.stock_id for level in levels],
                 [level.reorder_point for level in levels],

@@ -219,6 +219,32 @@ def sync_alerts(*, levels: Iterable[StockLevel], now=None):
         )
 
 
+def sync_alerts_of(*, stock_ids, now=None):
+    """``sync_alerts`` for the levels ``stock_ids``, from their rows as they are in the database
+    (callers lock them): two statements, no model instances, whatever the number of levels.
+    PostgreSQL only (``gen_random_uuid``, ``ANY``)."""
+    if not stock_ids:
+        return
+    now = now or timezone.now()
+    ids = list(stock_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE "reorder_alerts" AS a SET "resolved_at" = %s FROM "stock_levels" AS s '
+            'WHERE a."resolved_at" IS NULL AND a."stock_id" = s."stock_id" '
+            'AND s."stock_id" = ANY(%s::uuid[]) AND s."quantity_on_hand" > s."reorder_point"',
+            [now, ids],
+        )
+        # The partial unique index lets at most one open alert exist; an open one stays as it is.
+        cursor.execute(
+            'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
+            '"reorder_point_at_open") '
+            'SELECT gen_random_uuid(), s."stock_id", s."quantity_on_hand", s."reorder_point" '
+            'FROM "stock_levels" AS s WHERE s."stock_id" = ANY(%s::uuid[]) '
+            'AND s."quantity_on_hand" <= s."reorder_point" ON CONFLICT DO NOTHING',
+            [ids],
+        )
+
+
 def _reason(reason):
     try:
         return AdjustmentReason(reason)

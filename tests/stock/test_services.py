@@ -17,6 +17,7 @@ from stock.services import (
     record_adjustment,
     record_adjustments,
     sync_alerts,
+    sync_alerts_of,
     update_reorder_settings,
 )
 from tests.factories import StockLevelFactory
@@ -566,3 +567,29 @@ def test_ledger_invariant_holds_after_a_random_mix_of_operations():
     assert outcomes["invalid"] > 0
     assert StockLevel.objects.count() == len(pairs)
     assert_ledger_holds()
+
+
+def test_sync_alerts_of_opens_and_resolves_from_the_rows_in_two_statements():
+    below = StockLevelFactory(quantity_on_hand=2, reorder_point=5)
+    already = StockLevelFactory(quantity_on_hand=0, reorder_point=1)
+    sync_alerts(levels=[already])
+    [kept] = open_alerts(already)
+    lifted = StockLevelFactory(quantity_on_hand=2, reorder_point=5)
+    sync_alerts(levels=[lifted])
+    StockLevel.objects.filter(pk=lifted.pk).update(reorder_point=1)
+    untouched = StockLevelFactory(quantity_on_hand=9, reorder_point=1)
+    ReorderAlert.objects.create(stock=untouched, quantity_at_open=0, reorder_point_at_open=0)
+
+    with CaptureQueriesContext(connection) as queries:
+        sync_alerts_of(stock_ids=[below.pk, already.pk, lifted.pk])
+
+    assert _verbs(queries) == ["UPDATE", "INSERT"]
+    [opened] = open_alerts(below)
+    assert (opened.quantity_at_open, opened.reorder_point_at_open) == (2, 5)
+    assert open_alerts(already) == [kept]
+    assert open_alerts(lifted) == []
+    assert ReorderAlert.objects.get(stock=lifted).resolved_at is not None
+    assert len(open_alerts(untouched)) == 1, "only the levels named"
+    with CaptureQueriesContext(connection) as none:
+        sync_alerts_of(stock_ids=[])
+    assert len(none) == 0
