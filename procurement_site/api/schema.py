@@ -227,6 +227,24 @@ class StrictFilterExtension(DjangoFilterExtension):
 # --- Links --------------------------------------------------------------------------------------
 
 NEXT_STATUS = "$response.body#/available_transitions/0"
+
+
+def _move_link(description=None):
+    """The link that PATCHes a PO (the one in the response) to its next status, as that
+    version."""
+    link = {
+        "operationId": "purchase_orders_partial_update",
+        "parameters": {
+            "path.po_id": "$response.body#/po_id",
+            "header.If-Match": "$response.header.ETag",
+        },
+        "requestBody": {"status": NEXT_STATUS},
+    }
+    if description:
+        link["description"] = description
+    return link
+
+
 LINKS = {
     ("suppliers_create", "201"): {
         "CreatePurchaseOrder": {
@@ -245,15 +263,9 @@ LINKS = {
             "operationId": "purchase_orders_retrieve",
             "parameters": {"path.po_id": "$response.body#/po_id"},
         },
-        "MovePurchaseOrder": {
-            "operationId": "purchase_orders_partial_update",
-            "parameters": {
-                "path.po_id": "$response.body#/po_id",
-                "header.If-Match": "$response.header.ETag",
-            },
-            "requestBody": {"status": NEXT_STATUS},
-            "description": "Move the new purchase order to its first available status.",
-        },
+        "MovePurchaseOrder": _move_link(
+            "Move the new purchase order to its first available status."
+        ),
     },
     ("purchase_orders_list", "200"): {
         "GetFirstPurchaseOrder": {
@@ -263,29 +275,14 @@ LINKS = {
         },
     },
     ("purchase_orders_retrieve", "200"): {
-        "MovePurchaseOrder": {
-            "operationId": "purchase_orders_partial_update",
-            "parameters": {
-                "path.po_id": "$response.body#/po_id",
-                "header.If-Match": "$response.header.ETag",
-            },
-            "requestBody": {"status": NEXT_STATUS},
-        },
+        "MovePurchaseOrder": _move_link(),
     },
     ("purchase_orders_partial_update", "200"): {
         "GetPurchaseOrder": {
             "operationId": "purchase_orders_retrieve",
             "parameters": {"path.po_id": "$response.body#/po_id"},
         },
-        "MovePurchaseOrder": {
-            "operationId": "purchase_orders_partial_update",
-            "parameters": {
-                "path.po_id": "$response.body#/po_id",
-                "header.If-Match": "$response.header.ETag",
-            },
-            "requestBody": {"status": NEXT_STATUS},
-            "description": "Move the purchase order on to its next available status.",
-        },
+        "MovePurchaseOrder": _move_link("Move the purchase order on to its next available status."),
     },
     ("stock_adjustments_create", "201"): {
         "AdjustTheSameLevel": {
