@@ -72,7 +72,12 @@ class SupplierAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            edited = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in services.EDITABLE_FIELDS
+            }
+            vars(obj).update(vars(services.update_supplier(supplier_id=obj.pk, **edited)))
             return
         data = form.cleaned_data
         supplier = services.register_supplier(

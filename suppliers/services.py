@@ -18,6 +18,24 @@ def register_supplier(*, name, contact_email, lead_time_days, rating=None, activ
     )
 
 
+EDITABLE_FIELDS = ("name", "contact_email", "lead_time_days", "rating", "active")
+
+
+def update_supplier(*, supplier_id, **changes):
+    """Change a supplier's own details (``EDITABLE_FIELDS``) with one ``UPDATE`` of just those
+    columns, so that it never writes back stale performance figures that a receipt refreshed in
+    the meantime. Returns the supplier as stored."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if changes and not Supplier.objects.filter(pk=supplier_id).update(**changes):
+        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
+    try:
+        return Supplier.objects.get(pk=supplier_id)
+    except Supplier.DoesNotExist:
+        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id") from None
+
+
 def update_supplier_performance(
     *, supplier_id, expected_lead_time_days, lead_time_stddev_days, on_time_rate, receipts_count
 ):

@@ -3,7 +3,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from suppliers.admin import SupplierAdmin
 from suppliers.models import Supplier
+from suppliers.services import update_supplier_performance
 from tests.factories import SupplierFactory
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +84,40 @@ def test_the_supplier_page_links_to_its_purchase_orders(clerk):
 
     changelist = reverse("admin:procurement_purchaseorder_changelist")
     assert f"{changelist}?supplier__supplier_id__exact={supplier.pk}" in content.decode()
+
+
+def test_editing_a_supplier_keeps_figures_a_receipt_stored_meanwhile(clerk, monkeypatch):
+    """The admin writes only the fields the form changed: figures a receipt refreshed between the
+    admin reading the supplier and saving it survive the save."""
+    supplier = SupplierFactory(name="Old Name", lead_time_days=7)
+    url = reverse("admin:suppliers_supplier_change", args=[supplier.pk])
+    save_model = SupplierAdmin.save_model
+
+    def receipt_lands_first(self, request, obj, form, change):
+        update_supplier_performance(
+            supplier_id=obj.pk,
+            expected_lead_time_days=5.5,
+            lead_time_stddev_days=0.5,
+            on_time_rate=0.75,
+            receipts_count=3,
+        )
+        save_model(self, request, obj, form, change)
+
+    monkeypatch.setattr(SupplierAdmin, "save_model", receipt_lands_first)
+
+    response = clerk.post(
+        url,
+        {
+            "name": "New Name",
+            "contact_email": supplier.contact_email,
+            "lead_time_days": "7",
+            "rating": "4.50",
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    supplier.refresh_from_db()
+    assert supplier.name == "New Name"
+    assert (supplier.receipts_count, supplier.expected_lead_time_days) == (3, Decimal("5.500"))
+    assert supplier.on_time_rate == Decimal("0.7500")
