@@ -477,9 +477,39 @@ _CALCULATION_COLUMNS = (
     "reorder_point",
     "skipped_reason",
 )
-_COPY_CALCULATIONS_SQL = (
-    f"COPY reorder_point_calculations ({', '.join(_CALCULATION_COLUMNS)}) FROM STDIN"
+# Binary COPY: no text formatting or escaping of each value; the types are the columns' own.
+_CALCULATION_TYPES = (
+    "uuid",
+    "uuid",
+    "timestamptz",
+    "int4",
+    "int4",
+    "float8",
+    "float8",
+    "int4",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "text",
+    "uuid",
+    "int4",
+    "int4",
+    "text",
 )
+_COPY_CALCULATIONS_SQL = (
+    f"COPY reorder_point_calculations ({', '.join(_CALCULATION_COLUMNS)}) "
+    "FROM STDIN (FORMAT BINARY)"
+)
+# Each level takes its calculation's point when it has one (the point is unchanged when it is
+# the same, the level keeps its point when the calculation skipped it) and points to it.
+_UPDATE_LEVELS_FROM_CALCULATIONS_SQL = """
+    UPDATE stock_levels AS s
+    SET reorder_point = COALESCE(c.reorder_point, s.reorder_point),
+        reorder_calculation_id = c.calculation_id
+    FROM reorder_point_calculations AS c
+    WHERE c.calculation_id = ANY(%s::uuid[]) AND s.stock_id = c.stock_id
+"""
 _LOCK_BATCH_SQL = (
     "SELECT stock_id, reorder_point FROM stock_levels WHERE stock_id = ANY(%s::uuid[]) "
     "ORDER BY stock_id FOR UPDATE"
@@ -490,10 +520,10 @@ def _apply_batch(batch, *, inputs, now):
     """Store and apply one batch in one transaction; returns the results measured against the
     locked (current) points. Five statements at most, whatever the batch's size.
 
-    On PostgreSQL: one ``SELECT ... FOR UPDATE``, the calculations written with ``COPY`` (no
-    model instances), the levels updated with one ``UPDATE ... FROM unnest``, the alerts of the
-    changed levels synced from their rows in two statements. Elsewhere (SQLite, for ``make
-    run``), the ORM."""
+    On PostgreSQL: one ``SELECT ... FOR UPDATE``, the calculations written with a binary
+    ``COPY`` (no model instances), the levels updated from them with one ``UPDATE ... FROM``, the
+    alerts of the changed levels synced from their rows in two statements. Elsewhere (SQLite, for
+    ``make run``), the ORM."""
     if connection.vendor != "postgresql":
         return _apply_batch_portable(batch, inputs=inputs, now=now)
     by_id = {result.stock_id: result for result in batch}
@@ -507,7 +537,7 @@ def _apply_batch(batch, *, inputs, now):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_LOCK_BATCH_SQL, [list(by_id)])
         locked = cursor.fetchall()
-        applied, rows, ids, points, calculation_ids, changed = [], [], [], [], [], []
+        applied, rows, calculation_ids, changed = [], [], [], []
         for stock_id, point in locked:
             result = by_id[_uuid(stock_id)]
             if result.previous_reorder_point != point:
@@ -531,17 +561,15 @@ def _apply_batch(batch, *, inputs, now):
                 )
             )
             if result.outcome in ("raised", "lowered"):
-                point = result.reorder_point
                 changed.append(result.stock_id)
-            ids.append(result.stock_id)
-            points.append(point)
             calculation_ids.append(calculation_id)
             applied.append(result)
         if rows:
             with cursor.cursor.copy(_COPY_CALCULATIONS_SQL) as copy:
+                copy.set_types(_CALCULATION_TYPES)
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(_UPDATE_LEVELS_SQL, [ids, points, calculation_ids])
+            cursor.execute(_UPDATE_LEVELS_FROM_CALCULATIONS_SQL, [calculation_ids])
             sync_alerts_of(stock_ids=changed, now=now)
     return applied
 

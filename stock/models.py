@@ -21,6 +21,8 @@ class StockLevel(models.Model):
     last_counted_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Not on the service page: the latest reorder point calculation (computed or skipped), so that
     # a list of levels shows its working with one join. Written by the recalculation only.
+    # Not indexed: nothing looks levels up by calculation (calculations are never deleted), and
+    # without an index on it a recalculation that leaves the point as it was is a HOT update.
     reorder_calculation = models.ForeignKey(
         "ReorderPointCalculation",
         on_delete=models.SET_NULL,
@@ -28,6 +30,7 @@ class StockLevel(models.Model):
         blank=True,
         editable=False,
         db_column="reorder_calculation_id",
+        db_index=False,
         related_name="+",
     )
 
