@@ -615,38 +615,11 @@ def _apply_batch_portable(batch, *, inputs, now):
             applied.append(result)
         if levels:
             ReorderPointCalculation.objects.bulk_create(calculations)
-            _write_levels(levels)
+            StockLevel.objects.bulk_update(
+                levels, ["reorder_point", "reorder_calculation"], batch_size=500
+            )
             sync_alerts(levels=changed, now=now)
     return applied
-
-
-_UPDATE_LEVELS_SQL = """
-    UPDATE stock_levels AS s
-    SET reorder_point = v.reorder_point, reorder_calculation_id = v.calculation_id
-    FROM unnest(%s::uuid[], %s::integer[], %s::uuid[])
-         AS v (stock_id, reorder_point, calculation_id)
-    WHERE s.stock_id = v.stock_id
-"""
-
-
-def _write_levels(levels):
-    """Set each level's reorder point and latest-calculation pointer: on PostgreSQL one
-    ``UPDATE ... FROM unnest(arrays)`` (three parameters, whatever the batch size), elsewhere
-    (SQLite, for ``make run``) ``bulk_update``."""
-    if connection.vendor != "postgresql":
-        StockLevel.objects.bulk_update(
-            levels, ["reorder_point", "reorder_calculation"], batch_size=500
-        )
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _UPDATE_LEVELS_SQL,
-            [
-                [level.stock_id for level in levels],
-                [level.reorder_point for level in levels],
-                [level.reorder_calculation_id for level in levels],
-            ],
-        )
 
 
 def _uuid(value):
