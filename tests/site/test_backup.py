@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -23,7 +22,6 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from procurement_site.management.backups import (
-    conninfo,
     ensure_postgresql,
     find_tool,
     schema_table_count,
@@ -31,6 +29,7 @@ from procurement_site.management.backups import (
 from stock.models import StockLevel
 from suppliers.models import Supplier
 from tests.factories import StockLevelFactory, SupplierFactory
+from tests.site.databases import connect, database_url, throwaway_database
 
 DAY = 86400
 SNAPSHOT_QUERIES = {
@@ -39,41 +38,16 @@ SNAPSHOT_QUERIES = {
 }
 
 
-def _settings_for(name):
-    return {**connection.settings_dict, "NAME": name}
-
-
-def _connect(settings_dict, **kwargs):
-    password = settings_dict.get("PASSWORD")
-    return psycopg.connect(
-        conninfo(settings_dict), **({"password": password} if password else {}), **kwargs
-    )
-
-
 def _snapshot(settings_dict):
-    with _connect(settings_dict) as conn:
+    with connect(settings_dict) as conn:
         return {table: conn.execute(sql).fetchall() for table, sql in SNAPSHOT_QUERIES.items()}
-
-
-def _url(settings_dict):
-    user = settings_dict.get("USER") or "postgres"
-    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
 @pytest.fixture
 def fresh_database():
     """An empty database beside the test database, dropped afterwards."""
-    name = f"{settings.DATABASES['default']['TEST']['NAME']}_restore"
-    admin = _settings_for("postgres")
-    with _connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _settings_for(name)
-    with _connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("restore") as settings_dict:
+        yield settings_dict
 
 
 def _backup(directory, **options):
@@ -85,7 +59,7 @@ def _backup(directory, **options):
 
 def _restore(dump, target=None, **options):
     if target is not None:
-        options["database_url"] = _url(target)
+        options["database_url"] = database_url(target)
     call_command("restore_database", str(dump), stdout=StringIO(), **options)
 
 
@@ -299,7 +273,7 @@ def test_ensure_postgresql_names_the_configured_engine():
 
 @pytest.mark.django_db(transaction=True)
 def test_pg_dump_failure_shows_its_error_and_leaves_no_file(tmp_path):
-    with _connect(connection.settings_dict) as locker:
+    with connect(connection.settings_dict) as locker:
         locker.execute("LOCK TABLE procurement.suppliers IN ACCESS EXCLUSIVE MODE")
         with pytest.raises(CommandError, match=r"pg_dump failed .*statement timeout") as failure:
             call_command("backup_database", output_dir=str(tmp_path), lock_wait_timeout=0.3)
@@ -356,7 +330,7 @@ def test_force_replaces_the_target_contents(tmp_path, fresh_database):
     at_backup = _snapshot(connection.settings_dict)
     dump, _ = _backup(tmp_path)
     _restore(dump, fresh_database)
-    with _connect(fresh_database) as conn:
+    with connect(fresh_database) as conn:
         conn.execute("DELETE FROM procurement.suppliers")
         conn.execute(
             "INSERT INTO procurement.stock_levels (stock_id, item_type, location_id, "

@@ -23,8 +23,8 @@ from django.db import DatabaseError, IntegrityError, InterfaceError, Operational
 from psycopg_pool import PoolTimeout
 
 from procurement_site.api.errors import exception_handler, json_500
-from procurement_site.management.backups import conninfo
 from procurement_site.middleware import DatabaseUnavailableMiddleware
+from tests.site.databases import connect, database_url, throwaway_database
 
 OUTAGE_BODY = {
     "status": 503,
@@ -165,34 +165,11 @@ class TcpProxy:
                     sock.shutdown(socket.SHUT_RDWR)
 
 
-def _database_settings(name):
-    return {**settings.DATABASES["default"], "NAME": name}
-
-
-def _connect(settings_dict, **kwargs):
-    password = settings_dict.get("PASSWORD")
-    return psycopg.connect(
-        conninfo(settings_dict), **({"password": password} if password else {}), **kwargs
-    )
-
-
-def _url(settings_dict, port):
-    user = settings_dict.get("USER") or "postgres"
-    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
-    return f"postgres://{user}{password}@127.0.0.1:{port}/{settings_dict['NAME']}"
-
-
 @pytest.fixture
 def server_database():
     """An empty database for the server, dropped afterwards."""
-    name = f"{settings.DATABASES['default']['TEST']['NAME']}_srv"
-    admin = _database_settings("postgres")
-    with _connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _database_settings(name)
-    with _connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("srv") as settings_dict:
+        yield settings_dict
 
 
 @pytest.fixture
@@ -211,7 +188,7 @@ def _server_env(database, proxy_port, http_port):
         if not key.startswith(("DJANGO_", "DB_", "GUNICORN_", "DATABASE_URL"))
     }
     env.update(
-        DATABASE_URL=_url(database, proxy_port),
+        DATABASE_URL=database_url(database, host="127.0.0.1", port=proxy_port),
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_hex(32),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
@@ -228,7 +205,7 @@ def _server_env(database, proxy_port, http_port):
 
 def _token_for_new_user(database):
     key = secrets.token_hex(20)
-    with _connect(database) as conn:
+    with connect(database) as conn:
         (user_id,) = conn.execute(
             "INSERT INTO procurement.auth_user (password, is_superuser, username, first_name, "
             "last_name, email, is_staff, is_active, date_joined) "
