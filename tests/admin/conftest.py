@@ -10,18 +10,9 @@ from procurement.models import PurchaseOrder
 from procurement.roles import setup_roles
 from tests.conftest import ALL_PERMS
 from tests.factories import SupplierFactory, UserFactory
+from tests.procurement.conftest import PATHS
 
 LOCATION = uuid.UUID("6a1f0c3e-8d2b-4c5a-9e7f-1b2c3d4e5f60")
-# The statuses passed through, from draft, to reach each status.
-PATHS = {
-    "draft": [],
-    "submitted": ["submitted"],
-    "approved": ["submitted", "approved"],
-    "shipped": ["submitted", "approved", "shipped"],
-    "received": ["submitted", "approved", "shipped", "received"],
-    "rejected": ["submitted", "rejected"],
-    "cancelled": ["cancelled"],
-}
 
 
 @pytest.fixture(autouse=True)
