@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "suppliers",
     "stock",
     "procurement",
@@ -184,6 +186,16 @@ SPECTACULAR_SETTINGS = {
         # OpenAPI links between operations (supplier -> purchase order -> next status).
         "procurement_site.api.schema.add_links",
     ],
+}
+
+# --- Background work (Django's Tasks API, django-tasks backport; `manage.py db_worker`) --------
+# Tasks are rows in the database, enqueued on commit of the change that asks for them; any number
+# of workers share them. On Django 6 the import becomes ``django.tasks``; nothing else changes.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
 }
 
 # --- Domain settings -------------------------------------------------------------------------
