@@ -25,6 +25,7 @@ from procurement import selectors, services
 from procurement.forms import POLineItemForm, POLineItemFormSet, PurchaseOrderForm
 from procurement.models import (
     APPROVE_PERMISSION,
+    POEdit,
     POLineItem,
     POStatus,
     POStatusChange,
@@ -114,6 +115,28 @@ class POStatusChangeInline(admin.TabularInline):
         return False
 
 
+class POEditInline(admin.TabularInline):
+    """Who edited the draft's content: with the creator and the submitter, the people who may
+    not approve or reject it."""
+
+    model = POEdit
+    extra = 0
+    can_delete = False
+    fields = ["edited_at", "edited_by", "fields"]
+    readonly_fields = fields
+    ordering = ["edited_at", "id"]
+    verbose_name_plural = "edits"
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = "overdue"
     parameter_name = "overdue"
@@ -160,7 +183,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     date_hierarchy = "created_at"
     list_select_related = ["supplier"]
     actions = ["approve_selected"]
-    inlines = [POLineItemInline, POStatusChangeInline]
+    inlines = [POLineItemInline, POStatusChangeInline, POEditInline]
     readonly_fields = [
         "po_id",
         "status",

@@ -11,6 +11,8 @@ from common.fields import FixedCharField
 # Every transition needs the change permission; approving and rejecting the approve one too.
 CHANGE_PERMISSION = "procurement.change_purchaseorder"
 APPROVE_PERMISSION = "procurement.approve_purchaseorder"
+# Writing a PO's content (creating one, editing a draft's supplier, currency or lines).
+ADD_PERMISSION = "procurement.add_purchaseorder"
 
 
 class POStatus(models.TextChoices):
@@ -63,12 +65,30 @@ def has_line_items(po):
     return po.line_items.exists()
 
 
+def shaped_by(po):
+    """The usernames of everyone who shaped the PO's content: its creator, everyone who edited
+    its supplier, currency or lines, and whoever submitted it (separation of duties).
+
+    Reads ``po.edits`` and ``po.status_history``: prefetched by the selectors (no query), else
+    two queries.
+    """
+    names = {po.created_by}
+    names.update(edit.edited_by for edit in po.edits.all())
+    names.update(
+        change.changed_by
+        for change in po.status_history.all()
+        if change.to_status == POStatus.SUBMITTED
+    )
+    return names
+
+
 def may_approve(po, user):
-    """Approving and rejecting need the permission, and nobody approves their own PO."""
+    """Approving and rejecting need the permission, and nobody approves or rejects a PO whose
+    content they shaped (``shaped_by``)."""
     return (
         user.has_perm(CHANGE_PERMISSION)
         and user.has_perm(APPROVE_PERMISSION)
-        and user.get_username() != po.created_by
+        and user.get_username() not in shaped_by(po)
     )
 
 
@@ -160,7 +180,7 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         field=status, source=POStatus.SUBMITTED, target=POStatus.APPROVED, permission=may_approve
     )
     def approve(self):
-        """Approve the PO; not by its creator."""
+        """Approve the PO; not by anyone who shaped it (creator, editors, submitter)."""
 
     @transition(
         field=status, source=POStatus.SUBMITTED, target=POStatus.REJECTED, permission=may_approve
@@ -253,3 +273,27 @@ class POStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.from_status} -> {self.to_status} by {self.changed_by}"
+
+
+class POEdit(models.Model):
+    """Who changed a draft's content, and what: one row per edit, written by the service.
+
+    With the creator and the submitter (in the status history), these are the people who shaped
+    the PO and so may not approve or reject it.
+    """
+
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, db_column="po_id", related_name="edits"
+    )
+    edited_by = models.CharField(max_length=150)
+    edited_at = models.DateTimeField(db_default=Now())
+    # The edited fields, comma-separated: "supplier", "currency", "line_items".
+    fields = models.CharField(max_length=100)
+
+    class Meta:
+        db_table = "po_edits"
+        ordering = ["purchase_order", "edited_at", "id"]
+        verbose_name = "PO edit"
+
+    def __str__(self):
+        return f"{self.fields} edited by {self.edited_by}"

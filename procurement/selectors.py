@@ -19,6 +19,7 @@ from django.utils import timezone
 from common.errors import NotFound
 from procurement.models import (
     AWAITING_DELIVERY_STATUSES,
+    POEdit,
     POLineItem,
     POStatus,
     POStatusChange,
@@ -36,18 +37,20 @@ def _details():
     return (
         Prefetch("line_items", queryset=POLineItem.objects.order_by("line_number")),
         Prefetch("status_history", queryset=POStatusChange.objects.order_by("changed_at", "id")),
+        # Who edited it: with the creator and submitter, who may not approve it.
+        Prefetch("edits", queryset=POEdit.objects.order_by("edited_at", "id")),
     )
 
 
 def list_purchase_orders():
-    """Every PO with its lines and history prefetched: a page costs the same number of queries
-    whatever its number of lines."""
+    """Every PO with its lines, history and edits prefetched: a page costs the same number of
+    queries whatever its number of lines."""
     return PurchaseOrder.objects.prefetch_related(*_details())
 
 
 def with_details(po):
-    """``po`` as a service returned it (saved), with its lines and history read as
-    ``get_purchase_order`` reads them: two queries, without reading the PO row again."""
+    """``po`` as a service returned it (saved), with its lines, history and edits read as
+    ``get_purchase_order`` reads them: three queries, without reading the PO row again."""
     po._prefetched_objects_cache = {}
     prefetch_related_objects([po], *_details())
     return po

@@ -22,9 +22,11 @@ from django_fsm import can_proceed, has_transition_perm
 
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from procurement.models import (
+    ADD_PERMISSION,
     APPROVE_PERMISSION,
     CHANGE_PERMISSION,
     TRANSITION_METHODS,
+    POEdit,
     POLineItem,
     POStatus,
     POStatusChange,
@@ -118,6 +120,10 @@ def update_purchase_order(
     (``supplier_id``, ``currency``, ``line_items`` replacing all lines; drafts only), then the
     transition. Returns the PO as saved.
 
+    Editing needs ``procurement.add_purchaseorder`` (the right to write purchase orders): any
+    holder may edit a colleague's draft, and each edit is recorded (``POEdit``), so that its
+    author, like the creator and the submitter, may not approve or reject the PO.
+
     ``if_match_version``: ``None`` skips the check; else a version, or a collection of versions
     (``If-Match`` may list several), one of which must be the current one.
 
@@ -132,6 +138,11 @@ def update_purchase_order(
     editing = supplier is not None or currency is not None or lines is not None
     if not editing and target is None:
         raise InvalidInput("Nothing to change: give status, supplier_id, currency or line_items.")
+    if editing and not user.has_perm(ADD_PERMISSION):
+        raise PermissionDenied(
+            f"Editing a purchase order's supplier, currency or lines needs the permission "
+            f"{ADD_PERMISSION}."
+        )
 
     with transaction.atomic():
         po = _lock(po_id)
@@ -157,6 +168,20 @@ def update_purchase_order(
                 _insert_lines(po, lines)
                 po.total_amount = total
                 changed.append("total_amount")
+            POEdit.objects.create(
+                purchase_order=po,
+                edited_by=user.get_username(),
+                edited_at=now,
+                fields=",".join(
+                    name
+                    for name, value in (
+                        ("supplier", supplier),
+                        ("currency", currency),
+                        ("line_items", lines),
+                    )
+                    if value is not None
+                ),
+            )
         if target is not None:
             changed += _transition(po, target=target, user=user, reason=reason, now=now)
         _save(po, changed)
@@ -301,7 +326,8 @@ def _not_permitted(po, target, user):
         )
     if user.has_perm(APPROVE_PERMISSION):
         return PermissionDenied(
-            "You created this purchase order; someone else must approve or reject it.",
+            "You created, edited or submitted this purchase order; someone who did not shape it "
+            "must approve or reject it.",
             code="own_purchase_order",
         )
     return PermissionDenied(
@@ -464,8 +490,6 @@ def validate_line_items(line_items):
 
 
 # --- reorder alerts to draft purchase orders ---------------------------------------------------
-
-ADD_PERMISSION = "procurement.add_purchaseorder"
 
 
 @dataclass(frozen=True)

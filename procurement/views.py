@@ -261,8 +261,10 @@ class PurchaseOrderListCreateView(generics.ListCreateAPIView):
             "`submitted -> rejected` (with a `reason`) and `draft|submitted|approved -> "
             "cancelled`; each move needs `procurement.change_purchaseorder`, approving and "
             "rejecting also `procurement.approve_purchaseorder`, and nobody approves or rejects "
-            "a PO they created (403 `own_purchase_order`). `supplier_id`, `currency` and "
-            "`line_items` change only in `draft` (else 409 `not_editable`). Edits and a status "
+            "a PO whose content they shaped: its creator, anyone who edited its supplier, "
+            "currency or lines, and its submitter (403 `own_purchase_order`). `supplier_id`, "
+            "`currency` and `line_items` change only in `draft` (else 409 `not_editable`) and "
+            "need `procurement.add_purchaseorder` too; each edit is recorded. Edits and a status "
             "may come together: the edits apply first, all or nothing. A move the machine does "
             "not allow now is a 409 `invalid_transition` listing `allowed_transitions`."
         ),

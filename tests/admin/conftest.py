@@ -10,7 +10,7 @@ from procurement.models import PurchaseOrder
 from procurement.roles import setup_roles
 from tests.conftest import ALL_PERMS
 from tests.factories import SupplierFactory, UserFactory
-from tests.procurement.conftest import PATHS
+from tests.procurement.conftest import CLERK_PERMS, PATHS
 
 LOCATION = uuid.UUID("6a1f0c3e-8d2b-4c5a-9e7f-1b2c3d4e5f60")
 
@@ -95,8 +95,8 @@ def line(item_type="tent-2p", quantity=3, unit_price="10.00", location_id=LOCATI
 
 @pytest.fixture
 def make_po(supplier, operator):
-    """``make_po("submitted", created_by="clerk")``: a PO created through the service and walked
-    to the status by ``operator``."""
+    """``make_po("submitted", created_by="clerk")``: a PO created through the service, submitted
+    by ``submitter`` and walked on to the status by ``operator`` (who did not shape it)."""
 
     def make(status="draft", created_by="clerk", line_items=None, supplier_id=None, currency="USD"):
         po = services.create_purchase_order(
@@ -105,9 +105,13 @@ def make_po(supplier, operator):
             created_by=created_by,
             currency=currency,
         )
+        submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
         for step in PATHS[status]:
             services.transition_purchase_order(
-                po_id=po.po_id, target_status=step, user=operator, reason="walked"
+                po_id=po.po_id,
+                target_status=step,
+                user=submitter if step == "submitted" else operator,
+                reason="walked",
             )
         return PurchaseOrder.objects.get(pk=po.po_id)
 

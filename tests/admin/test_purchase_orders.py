@@ -2,14 +2,16 @@ import html
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from procurement import services
 from procurement.models import POLineItem, POStatus, POStatusChange, PurchaseOrder
 from stock.models import AdjustmentReason, StockAdjustment, StockLevel
 from tests.admin.conftest import LOCATION, line, messages_of
-from tests.factories import SupplierFactory
+from tests.factories import SupplierFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +225,8 @@ def test_cancel(clerk, make_po):
             "approver",
             "submitted",
             "approved",
-            "You created this purchase order; someone else must approve or reject it.",
+            "You created, edited or submitted this purchase order; someone who did not shape it "
+            "must approve or reject it.",
         ),
         (
             "approver",
@@ -342,8 +345,8 @@ def test_approve_selected_reports_approved_and_refused_in_one_message(approver, 
     assert f"Approved 2: {label(approved[0])}, {label(approved[1])}." in text
     assert "Refused 2:" in text
     assert (
-        f"{label(own)} (You created this purchase order; someone else must approve or reject it.)"
-        in text
+        f"{label(own)} (You created, edited or submitted this purchase order; someone who "
+        "did not shape it must approve or reject it.)" in text
     )
     assert f"{label(draft)} (A draft purchase order cannot move to approved.)" in text
     statuses = dict(PurchaseOrder.objects.values_list("po_id", "status"))
@@ -415,7 +418,11 @@ def line_data(index, item_type, quantity, unit_price, location_id=LOCATION, line
 
 def add_form(supplier, *lines, currency="usd"):
     data = {"supplier": str(supplier.pk), "currency": currency}
-    data |= management("line_items", len(lines)) | management("status_history", 0)
+    data |= (
+        management("line_items", len(lines))
+        | management("status_history", 0)
+        | management("edits", 0)
+    )
     for index, values in enumerate(lines):
         data |= line_data(index, *values)
     return data
@@ -482,7 +489,11 @@ def draft_form(po, lines, **overrides):
         "currency": po.currency,
         "version_seen": str(po.version),
     }
-    data |= management("line_items", len(lines), len(existing)) | management("status_history", 0)
+    data |= (
+        management("line_items", len(lines), len(existing))
+        | management("status_history", 0)
+        | management("edits", 0)
+    )
     for index, (item_type, quantity, price, line_id, delete) in enumerate(lines):
         data |= line_data(index, item_type, quantity, price, line_id=line_id)
         data[f"line_items-{index}-purchase_order"] = str(po.pk)
@@ -572,7 +583,7 @@ def test_lines_are_read_only_once_the_po_left_draft(clerk, make_po):
     content = response.content.decode()
     assert 'name="line_items-0-quantity"' not in content
     assert 'name="supplier"' not in content
-    [lines, history] = response.context["inline_admin_formsets"]
+    [lines, history, _edits] = response.context["inline_admin_formsets"]
     assert not lines.has_change_permission and not lines.has_add_permission
     assert not lines.has_delete_permission
     assert len(history.formset.forms) == 1
@@ -587,7 +598,7 @@ def test_the_status_history_is_on_the_page(approver, make_po):
 
     response = approver.get(change_url(po))
 
-    [_, history] = response.context["inline_admin_formsets"]
+    [_, history, _edits] = response.context["inline_admin_formsets"]
     rows = [form.instance for form in history.formset.forms]
     assert [(r.from_status, r.to_status) for r in rows] == [
         ("draft", "submitted"),
@@ -611,3 +622,40 @@ def test_purchase_orders_cannot_be_deleted(make_po, staff):
 
     assert response.status_code == 403
     assert PurchaseOrder.objects.filter(pk=po.pk).exists()
+
+
+# --- separation of duties ----------------------------------------------------------------------
+
+
+def test_who_edited_a_draft_in_the_admin_may_not_approve_it(staff, clerk, make_po):
+    """A clerk who is also an approver edits a colleague's draft: the edit is listed on the page,
+    no Approve button is offered, and the button and the bulk action are refused."""
+    both = staff("clerk-approver", "Procurement clerks")
+    UserFactory(username="clerk-approver").groups.add(Group.objects.get(name="Approvers"))
+    po = make_po("draft")
+    [line_item] = po.line_items.all()
+    response = both.post(
+        change_url(po), draft_form(po, [("tent-2p", 9, "10.00", line_item.pk, False)])
+    )
+    assert response.status_code == 302
+    services.transition_purchase_order(
+        po_id=po.pk, target_status="submitted", user=UserFactory(username="clerk")
+    )
+    po.refresh_from_db()
+
+    page = both.get(change_url(po))
+    [_, _, edits] = page.context["inline_admin_formsets"]
+    assert [(form.instance.edited_by, form.instance.fields) for form in edits.formset.forms] == [
+        ("clerk-approver", "line_items")
+    ]
+    assert buttons(both, po) == ["cancelled"]
+
+    refusal = press(both, po, "approved")
+    [(level, text)] = messages_of(refusal)
+    assert level == "error"
+    assert "You created, edited or submitted this purchase order" in text
+
+    bulk = both.post(CHANGELIST, {"action": "approve_selected", "_selected_action": [str(po.pk)]})
+    assert any("Refused 1:" in text for _, text in messages_of(bulk))
+    po.refresh_from_db()
+    assert (po.status, po.approved_by) == ("submitted", None)

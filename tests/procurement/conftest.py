@@ -89,8 +89,9 @@ def operator(db):
 
 @pytest.fixture
 def po_in(supplier, operator):
-    """``po_in("shipped", lines=2)``: a PO created by ``clerk`` and walked to the status (by
-    ``operator``), with ``lines`` generated lines or the given ``line_items``."""
+    """``po_in("shipped", lines=2)``: a PO created by ``clerk``, submitted by ``submitter`` and
+    walked on to the status by ``operator`` (who did not shape it, so may approve it), with
+    ``lines`` generated lines or the given ``line_items``."""
 
     def make(status, lines=1, created_by="clerk", line_items=None):
         if line_items is None:
@@ -98,9 +99,13 @@ def po_in(supplier, operator):
         po = services.create_purchase_order(
             supplier_id=supplier.supplier_id, line_items=line_items, created_by=created_by
         )
+        submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
         for step in PATHS[status]:
             services.transition_purchase_order(
-                po_id=po.po_id, target_status=step, user=operator, reason="walked"
+                po_id=po.po_id,
+                target_status=step,
+                user=submitter if step == "submitted" else operator,
+                reason="walked",
             )
         return PurchaseOrder.objects.get(pk=po.po_id)
 
