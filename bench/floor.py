@@ -197,6 +197,11 @@ PO_HISTORY_SQL = (
     '"po_status_history"."po_id" IN (%s) ORDER BY "po_status_history"."changed_at" ASC, '
     '"po_status_history"."id" ASC'
 )
+PO_EDITS_SQL = (
+    'SELECT "po_edits"."id", "po_edits"."po_id", "po_edits"."edited_by", '
+    '"po_edits"."edited_at", "po_edits"."fields" FROM "po_edits" WHERE '
+    '"po_edits"."po_id" IN (%s) ORDER BY "po_edits"."edited_at" ASC, "po_edits"."id" ASC'
+)
 SUPPLIER_COLUMNS = (
     '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
     '"suppliers"."lead_time_days", "suppliers"."rating", "suppliers"."active", '
@@ -671,8 +676,8 @@ def record_adjustment(request):
 # --- purchase orders ---------------------------------------------------------------------------
 
 
-def _available_transitions(request, po):
-    status, created_by, lines = po["status"], po["created_by"], po["line_items"]
+def _available_transitions(request, po, shapers):
+    status, lines = po["status"], po["line_items"]
     allowed = []
     for target, needs_approval in TRANSITIONS.get(status, []):
         if target == "submitted" and not lines:
@@ -681,7 +686,7 @@ def _available_transitions(request, po):
             ok = (
                 request.has_perm(CHANGE_PO)
                 and request.has_perm(APPROVE_PO)
-                and request.user["username"] != created_by
+                and request.user["username"] not in shapers
             )
         else:
             ok = request.has_perm(CHANGE_PO)
@@ -702,6 +707,7 @@ def _render_po(request, row):
     po_id = row[0]
     lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
+    editors = {edit[2] for edit in request.sql(PO_EDITS_SQL, [po_id]).fetchall()}
     (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
     created_at, created_by, expected, received_at, version = row[8:13]
     po = {
@@ -743,7 +749,10 @@ def _render_po(request, row):
             for change in history
         ],
     }
-    po["available_transitions"] = _available_transitions(request, po)
+    # Separation of duties: the creator, the editors and the submitter.
+    shapers = {created_by, *editors}
+    shapers.update(change[4] for change in history if change[3] == "submitted")
+    po["available_transitions"] = _available_transitions(request, po, shapers)
     return 200, po, [("ETag", f'"{version}"')]
 
 
