@@ -166,7 +166,9 @@ def learn_lead_time(*, supplier_id):
         )
         if not latest:
             return
-        lead_times = [_lead_time_days(approved_at, delivered_at) for approved_at, delivered_at in latest]
+        lead_times = [
+            _lead_time_days(approved_at, delivered_at) for approved_at, delivered_at in latest
+        ]
         count = supplier.receipts_count + 1
         if supplier.receipts_count and supplier.expected_lead_time_days is not None:
             previous = float(supplier.expected_lead_time_days)
@@ -194,9 +196,7 @@ def record_po_completion(*, po):
         on_time=_on_time(po.received_at, po.expected_delivery_date),
         in_full=po.receipt_status != ReceiptStatus.CLOSED_SHORT,
     )
-    refresh_supplier_rates(
-        today=timezone.localdate(po.received_at), supplier_ids=[po.supplier_id]
-    )
+    refresh_supplier_rates(today=timezone.localdate(po.received_at), supplier_ids=[po.supplier_id])
 
 
 def _lock_supplier(supplier_id):

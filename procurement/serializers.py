@@ -106,9 +106,7 @@ class ReceiptCreateSerializer(serializers.Serializer):
             "What arrived: each line of the PO at most once. Empty only with `close: true`."
         ),
     )
-    note = StrictCharField(
-        required=False, allow_blank=True, max_length=MAX_NOTE_LENGTH, default=""
-    )
+    note = StrictCharField(required=False, allow_blank=True, max_length=MAX_NOTE_LENGTH, default="")
     close = StrictBooleanField(
         required=False,
         default=False,

@@ -263,8 +263,7 @@ def record_receipt(*, po_id, user, lines, note="", close=False, if_match_version
         raise InvalidInput("close must be true or false.", field="close")
     if not requested and not close:
         raise InvalidInput(
-            "A receipt needs at least one line, unless it closes the purchase order "
-            "(close: true).",
+            "A receipt needs at least one line, unless it closes the purchase order (close: true).",
             field="lines",
         )
     if not user.has_perm(CHANGE_PERMISSION):
@@ -431,9 +430,7 @@ def _clean_receipt_lines(lines):
         if isinstance(quantity, bool) or not isinstance(quantity, int):
             raise InvalidInput("quantity must be a whole number.", field=f"{prefix}.quantity")
         if not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidInput(
-                f"quantity is from 1 to {MAX_QUANTITY}.", field=f"{prefix}.quantity"
-            )
+            raise InvalidInput(f"quantity is from 1 to {MAX_QUANTITY}.", field=f"{prefix}.quantity")
         requested.append(RequestedLine(index, line_id, quantity))
     return requested
 

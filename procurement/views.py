@@ -23,9 +23,9 @@ from procurement.serializers import (
     ReceiptCreateSerializer,
     ReceiptSerializer,
 )
-from procurement_site.api.permissions import ModelPermissions
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.permissions import ModelPermissions
 from procurement_site.api.schema import (
     COMMON_HEADERS,
     error_response,

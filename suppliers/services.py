@@ -114,9 +114,9 @@ def refresh_supplier_rates(*, today, supplier_ids=None):
 
     def share(part, whole):
         return Subquery(
-            window.annotate(
-                share=Cast(Sum(part), rate) / Cast(NullIf(Sum(whole), 0), rate)
-            ).values("share"),
+            window.annotate(share=Cast(Sum(part), rate) / Cast(NullIf(Sum(whole), 0), rate)).values(
+                "share"
+            ),
             output_field=rate,
         )
 

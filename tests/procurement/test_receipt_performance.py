@@ -89,7 +89,9 @@ def test_the_rates_move_with_time_without_new_receipts():
     record_completed_order(
         supplier_id=supplier.pk, day=today - 300 * DAY, on_time=False, in_full=False
     )
-    record_completed_order(supplier_id=supplier.pk, day=today - 10 * DAY, on_time=None, in_full=True)
+    record_completed_order(
+        supplier_id=supplier.pk, day=today - 10 * DAY, on_time=None, in_full=True
+    )
 
     refresh_supplier_rates(today=today)
     supplier.refresh_from_db()
@@ -128,9 +130,7 @@ def test_learning_a_lead_time_reads_a_bounded_history():
         supplier = SupplierFactory(lead_time_days=5)
         now = timezone.now()
         for i in range(history):
-            po = received_po(
-                supplier=supplier, approved_at=now - (100 - i) * DAY, lead_time_days=4
-            )
+            po = received_po(supplier=supplier, approved_at=now - (100 - i) * DAY, lead_time_days=4)
             PurchaseOrder.objects.filter(pk=po.pk).update(first_received_at=po.received_at)
         with CaptureQueriesContext(connection) as queries:
             learn_lead_time(supplier_id=supplier.pk)
