@@ -1,6 +1,7 @@
 """Supplier performance from receipts: the lead time of each PO's first delivery, the on-time
 and in-full rates of the last 365 days, kept incrementally and moving with time."""
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -115,11 +116,13 @@ def test_the_nightly_command_refreshes_every_supplier_in_one_statement():
         )
     Supplier.objects.update(on_time_rate=1, in_full_rate=1)
 
+    out = io.StringIO()
     with CaptureQueriesContext(connection) as queries:
-        call_command("refresh_supplier_rates", stdout=open("/dev/null", "w"))
+        call_command("refresh_supplier_rates", stdout=out)
 
     assert len([q for q in queries if "SAVEPOINT" not in q["sql"]]) == 1
     assert set(Supplier.objects.values_list("on_time_rate", "in_full_rate")) == {(None, None)}
+    assert "Refreshed the rates of 5 suppliers." in out.getvalue()
 
 
 def test_learning_a_lead_time_reads_a_bounded_history():
