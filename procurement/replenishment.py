@@ -1,12 +1,13 @@
 """Replenishment: supplier lead times learned from receipts, delivery estimates, and reorder points
 computed from consumption.
 
-Lead times. A received PO's actual lead time is ``received_at - approved_at`` in fractional days.
-A supplier's expected lead time is an exponentially weighted average of its actual lead times in
-``received_at`` order (alpha 0.3, seeded with the declared ``lead_time_days``); its spread is the
-sample standard deviation of the last 10 (0 until there are 3); its on-time rate is the share of POs
-received in the last 365 days on or before their ``expected_delivery_date``. Delivery estimates use
-the learned lead time once 3 receipts exist, the declared one before.
+Lead times. A PO's actual lead time is ``first_received_at - approved_at`` in fractional days: the
+delivery that brings it its first goods. A supplier's expected lead time is an exponentially
+weighted average of its actual lead times in delivery order (alpha 0.3, seeded with the declared
+``lead_time_days``), updated incrementally at each first delivery; its spread is the sample
+standard deviation of the last 10 (0 until there are 3). Its on-time and in-full rates (POs moved
+to ``received`` in the last 365 days) come from daily totals (``suppliers.services``). Delivery
+estimates use the learned lead time once 3 receipts exist, the declared one before.
 
 Reorder points. Demand is ``consumption`` adjustments only, as a zero-filled daily series over the
 last ``window_days`` complete days (calendar days in ``TIME_ZONE``; today, being partial, is left

@@ -123,6 +123,8 @@ _SUBMITTED = {
             "quantity": 12,
             "unit_price": "149.99",
             "line_total": "1799.88",
+            "quantity_received": 0,
+            "quantity_open": 12,
         }
     ],
     "status_history": [
@@ -134,6 +136,8 @@ _SUBMITTED = {
             "reason": "",
         }
     ],
+    "receipt_status": "none",
+    "receipts": [],
 }
 PO_EXAMPLE = OpenApiExample(
     "A submitted purchase order",
@@ -325,6 +329,63 @@ CLOSE_EXAMPLE = OpenApiExample(
     },
 )
 
+_RECEIPT = {
+    "receipt_id": "8d0e4b1c-2f6a-4c3d-9b7e-5a1f0c2d3e4f",
+    "po_id": _SUBMITTED["po_id"],
+    "received_by": "warehouse",
+    "received_at": "2026-05-12T14:05:00Z",
+    "note": "Pallet 1 of 2.",
+    "lines": [
+        {
+            "line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93",
+            "item_type": "tent-2p",
+            "location_id": "2f6b9e0a-1c3d-4e5f-8a7b-9c0d1e2f3a4b",
+            "quantity": 8,
+        }
+    ],
+}
+RECEIPT_CREATED_EXAMPLE = OpenApiExample(
+    "Part of a line received",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        **_RECEIPT,
+        "purchase_order": {
+            **_SUBMITTED,
+            "status": "shipped",
+            "approved_by": "approver",
+            "approved_at": "2026-05-04T11:00:00Z",
+            "available_transitions": [],
+            "line_items": [
+                {
+                    **_SUBMITTED["line_items"][0],
+                    "quantity_received": 8,
+                    "quantity_open": 4,
+                }
+            ],
+            "status_history": [
+                *_SUBMITTED["status_history"],
+                {
+                    "from_status": "submitted",
+                    "to_status": "approved",
+                    "changed_by": "approver",
+                    "changed_at": "2026-05-04T11:00:00Z",
+                    "reason": "",
+                },
+                {
+                    "from_status": "approved",
+                    "to_status": "shipped",
+                    "changed_by": "warehouse",
+                    "changed_at": "2026-05-12T14:05:00Z",
+                    "reason": "Goods arrived.",
+                },
+            ],
+            "receipt_status": "partial",
+            "receipts": [_RECEIPT],
+        },
+    },
+)
+
 
 @extend_schema_view(
     post=extend_schema(
@@ -345,7 +406,7 @@ CLOSE_EXAMPLE = OpenApiExample(
             **error_responses(400, 401, 403, 404, 409, 412, 415, 503),
         },
         parameters=[PO_ID_PARAMETER, IF_MATCH_HEADER, *COMMON_HEADERS],
-        examples=[RECEIPT_EXAMPLE, CLOSE_EXAMPLE],
+        examples=[RECEIPT_EXAMPLE, CLOSE_EXAMPLE, RECEIPT_CREATED_EXAMPLE],
     ),
 )
 class PurchaseOrderReceiptsView(generics.GenericAPIView):

@@ -155,3 +155,20 @@ def test_incremental_learning_matches_the_full_recompute(po_in, operator, suppli
     full = (supplier.expected_lead_time_days, supplier.lead_time_stddev_days)
     assert [float(v) for v in incremental] == pytest.approx([float(v) for v in full], abs=2e-3)
     assert supplier.receipts_count == 4
+
+
+def test_the_supplier_api_returns_the_in_full_rate(po_in, operator, supplier, reader_client):
+    def listed():
+        [row] = reader_client.get("/suppliers", {"search": supplier.name}).json()["results"]
+        return row
+
+    assert listed()["in_full_rate"] is None
+    for closed_short in (False, True):
+        po = po_in("shipped", line_items=[line("tent", 10)])
+        _receive(po, operator, [7 if closed_short else 10], close=closed_short)
+
+    body = listed()
+
+    assert Decimal(body["in_full_rate"]) == Decimal("0.5")
+    assert Decimal(body["on_time_rate"]) == 1
+    assert body["receipts_count"] == 2
