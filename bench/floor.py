@@ -22,7 +22,7 @@ import os
 import statistics
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from urllib import parse
 
 from psycopg import ClientCursor
@@ -121,7 +121,8 @@ STOCK_PAGE_SQL = (
 STOCK_COUNT_SQL = 'SELECT COUNT(*) AS "__count" FROM "stock_levels" {where}'
 
 _ON_ORDER = (
-    'COALESCE((SELECT SUM(U0."quantity") AS "total" FROM "po_line_items" U0 INNER JOIN '
+    'COALESCE((SELECT SUM(GREATEST((U0."quantity" - U0."quantity_received"), 0)) AS "total" '
+    'FROM "po_line_items" U0 INNER JOIN '
     '"purchase_orders" U1 ON (U0."po_id" = U1."po_id") WHERE (U0."item_type" = '
     '("stock_levels"."item_type") AND U0."location_id" = ("stock_levels"."location_id") AND '
     'U1."status" IN (\'approved\', \'shipped\')) GROUP BY U0."item_type", U0."location_id"), 0)'
@@ -150,7 +151,8 @@ UPDATE_LEVELS_SQL = (
 )
 INSERT_ADJUSTMENTS_SQL = (
     'INSERT INTO "stock_adjustments" ("adjustment_id", "stock_id", "reason", "quantity_delta", '
-    '"quantity_after", "counted_quantity", "note", "adjusted_by", "po_id", "created_at") '
+    '"quantity_after", "counted_quantity", "note", "adjusted_by", "po_id", "receipt_id", '
+    '"created_at") '
     'VALUES {rows} RETURNING "stock_adjustments"."note", "stock_adjustments"."created_at"'
 )
 RESOLVE_ALERTS_SQL = (
@@ -176,7 +178,8 @@ PO_COLUMNS = (
     '"purchase_orders"."approved_by", "purchase_orders"."submitted_at", '
     '"purchase_orders"."approved_at", "purchase_orders"."created_at", '
     '"purchase_orders"."created_by", "purchase_orders"."expected_delivery_date", '
-    '"purchase_orders"."received_at", "purchase_orders"."version"'
+    '"purchase_orders"."received_at", "purchase_orders"."version", '
+    '"purchase_orders"."receipt_status", "purchase_orders"."first_received_at"'
 )
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
 PO_SQL = (
@@ -186,8 +189,24 @@ PO_LINES_SQL = (
     'SELECT "po_line_items"."line_item_id", "po_line_items"."po_id", '
     '"po_line_items"."line_number", "po_line_items"."item_type", '
     '"po_line_items"."location_id", "po_line_items"."quantity", "po_line_items"."unit_price", '
-    '"po_line_items"."line_total" FROM "po_line_items" WHERE "po_line_items"."po_id" IN (%s) '
-    'ORDER BY "po_line_items"."line_number" ASC'
+    '"po_line_items"."line_total", "po_line_items"."quantity_received" FROM "po_line_items" '
+    'WHERE "po_line_items"."po_id" IN (%s) ORDER BY "po_line_items"."line_number" ASC'
+)
+PO_RECEIPTS_SQL = (
+    'SELECT "po_receipts"."receipt_id", "po_receipts"."po_id", "po_receipts"."received_by", '
+    '"po_receipts"."received_at", "po_receipts"."note", "po_receipts"."closes_short" FROM '
+    '"po_receipts" WHERE "po_receipts"."po_id" IN (%s) ORDER BY "po_receipts"."received_at" '
+    'ASC, "po_receipts"."receipt_id" ASC'
+)
+PO_RECEIPT_LINES_SQL = (
+    'SELECT "po_receipt_lines"."id", "po_receipt_lines"."receipt_id", '
+    '"po_receipt_lines"."line_item_id", "po_receipt_lines"."quantity", '
+    '"po_line_items"."line_item_id", "po_line_items"."po_id", "po_line_items"."line_number", '
+    '"po_line_items"."item_type", "po_line_items"."location_id", "po_line_items"."quantity", '
+    '"po_line_items"."unit_price", "po_line_items"."line_total", '
+    '"po_line_items"."quantity_received" FROM "po_receipt_lines" INNER JOIN "po_line_items" ON '
+    '("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") WHERE '
+    '"po_receipt_lines"."receipt_id" IN ({ids}) ORDER BY "po_receipt_lines"."id" ASC'
 )
 PO_HISTORY_SQL = (
     'SELECT "po_status_history"."id", "po_status_history"."po_id", '
@@ -207,7 +226,7 @@ SUPPLIER_COLUMNS = (
     '"suppliers"."lead_time_days", "suppliers"."rating", "suppliers"."active", '
     '"suppliers"."created_at", "suppliers"."expected_lead_time_days", '
     '"suppliers"."lead_time_stddev_days", "suppliers"."on_time_rate", '
-    '"suppliers"."receipts_count"'
+    '"suppliers"."in_full_rate", "suppliers"."receipts_count"'
 )
 LOCK_PO_SQL = (
     f'SELECT {PO_COLUMNS}, {SUPPLIER_COLUMNS} FROM "purchase_orders" INNER JOIN "suppliers" ON '
@@ -215,9 +234,27 @@ LOCK_PO_SQL = (
     f'"purchase_orders"."po_id" = %s {PO_ORDER} FOR UPDATE OF "purchase_orders"'
 )
 RECEIPT_LINES_SQL = (
-    'SELECT "po_line_items"."item_type" AS "item_type", "po_line_items"."location_id" AS '
-    '"location_id", "po_line_items"."quantity" AS "quantity" FROM "po_line_items" WHERE '
-    '"po_line_items"."po_id" = %s ORDER BY "po_line_items"."line_number" ASC'
+    'SELECT "po_line_items"."line_item_id", "po_line_items"."po_id", '
+    '"po_line_items"."line_number", "po_line_items"."item_type", '
+    '"po_line_items"."location_id", "po_line_items"."quantity", "po_line_items"."unit_price", '
+    '"po_line_items"."line_total", "po_line_items"."quantity_received" FROM "po_line_items" '
+    'WHERE "po_line_items"."po_id" = %s ORDER BY "po_line_items"."line_number" ASC'
+)
+INSERT_RECEIPT_SQL = (
+    'INSERT INTO "po_receipts" ("receipt_id", "po_id", "received_by", "received_at", "note", '
+    '"closes_short") VALUES (%s, %s, %s, %s, %s, %s) RETURNING "po_receipts"."received_at", '
+    '"po_receipts"."note", "po_receipts"."closes_short"'
+)
+INSERT_RECEIPT_LINES_SQL = (
+    'INSERT INTO "po_receipt_lines" ("receipt_id", "line_item_id", "quantity") SELECT * FROM '
+    'UNNEST((%s)::uuid[], (%s)::uuid[], (%s)::integer[]) RETURNING "po_receipt_lines"."id"'
+)
+UPDATE_RECEIVED_SQL = (
+    'UPDATE "po_line_items" SET "quantity_received" = (CASE {whens} ELSE NULL END)::integer '
+    'WHERE "po_line_items"."line_item_id" IN ({ids})'
+)
+RECEIVED_WHEN = (
+    'WHEN ("po_line_items"."line_item_id" = %s) THEN ("po_line_items"."quantity_received" + %s)'
 )
 INSERT_HISTORY_SQL = (
     'INSERT INTO "po_status_history" ("po_id", "from_status", "to_status", "changed_by", '
@@ -226,24 +263,46 @@ INSERT_HISTORY_SQL = (
 )
 RECEIVE_PO_SQL = (
     'UPDATE "purchase_orders" SET "status" = %s, "received_at" = %s, "version" = '
-    '("purchase_orders"."version" + 1) WHERE "purchase_orders"."po_id" = %s'
+    '("purchase_orders"."version" + 1), "receipt_status" = %s{first} WHERE '
+    '"purchase_orders"."po_id" = %s'
 )
 LOCK_SUPPLIER_SQL = (
-    'SELECT "suppliers"."supplier_id", "suppliers"."lead_time_days" FROM "suppliers" WHERE '
+    'SELECT "suppliers"."supplier_id", "suppliers"."lead_time_days", '
+    '"suppliers"."expected_lead_time_days", "suppliers"."receipts_count" FROM "suppliers" WHERE '
     '"suppliers"."supplier_id" = %s ORDER BY "suppliers"."name" ASC, '
     '"suppliers"."supplier_id" ASC LIMIT 1 FOR UPDATE'
 )
-RECEIPTS_SQL = (
-    'SELECT "purchase_orders"."approved_at" AS "approved_at", "purchase_orders"."received_at" '
-    'AS "received_at", "purchase_orders"."expected_delivery_date" AS "expected_delivery_date" '
-    'FROM "purchase_orders" WHERE ("purchase_orders"."approved_at" IS NOT NULL AND '
-    '"purchase_orders"."received_at" IS NOT NULL AND "purchase_orders"."status" = '
-    '\'received\' AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 ASC, '
-    '"purchase_orders"."po_id" ASC'
+LATEST_DELIVERIES_SQL = (
+    'SELECT "purchase_orders"."approved_at" AS "approved_at", '
+    '"purchase_orders"."first_received_at" AS "first_received_at" FROM "purchase_orders" WHERE '
+    '("purchase_orders"."approved_at" IS NOT NULL AND "purchase_orders"."first_received_at" IS '
+    'NOT NULL AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 DESC, '
+    '"purchase_orders"."po_id" DESC LIMIT 10'
 )
 UPDATE_SUPPLIER_SQL = (
     'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '
-    '"on_time_rate" = %s, "receipts_count" = %s WHERE "suppliers"."supplier_id" = %s'
+    '"receipts_count" = %s WHERE "suppliers"."supplier_id" = %s'
+)
+RECORD_COMPLETED_ORDER_SQL = (
+    'INSERT INTO "supplier_delivery_days" AS d ("supplier_id", "day", "completed_count", '
+    '"judged_count", "on_time_count", "in_full_count") VALUES (%s, %s, 1, %s, %s, %s) '
+    'ON CONFLICT ("supplier_id", "day") DO UPDATE SET '
+    '"completed_count" = d."completed_count" + 1, '
+    '"judged_count" = d."judged_count" + excluded."judged_count", '
+    '"on_time_count" = d."on_time_count" + excluded."on_time_count", '
+    '"in_full_count" = d."in_full_count" + excluded."in_full_count"'
+)
+_SHARE = (
+    '(SELECT ((SUM(U0."{part}"))::numeric(12, 6) / (NULLIF(SUM(U0."{whole}"), 0))::numeric(12, '
+    '6)) AS "share" FROM "supplier_delivery_days" U0 WHERE (U0."day" > %s AND U0."supplier_id" '
+    '= ("suppliers"."supplier_id")) GROUP BY U0."supplier_id")'
+)
+REFRESH_RATES_SQL = (
+    'UPDATE "suppliers" SET "on_time_rate" = '
+    + _SHARE.format(part="on_time_count", whole="judged_count")
+    + ', "in_full_rate" = '
+    + _SHARE.format(part="in_full_count", whole="completed_count")
+    + ' WHERE "suppliers"."supplier_id" IN (%s)'
 )
 
 
@@ -567,7 +626,7 @@ def list_alerts(request):
     return _paginate(request, ALERT_COUNT_SQL, ALERT_PAGE_SQL, [], _render_alert)
 
 
-def _apply_changes(request, *, levels, changes, reason, note, po_id, now):
+def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receipt_id=None):
     """The statements of ``stock.services.record_adjustments`` once the levels are locked:
     one UPDATE ... FROM unnest, one multi-row INSERT, the alert sync. ``changes``: (level
     index, delta)."""
@@ -588,9 +647,9 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now):
                 stock_id=str(stock_id),
             )
         quantity[stock_id] = after
-        rows.append("(%s, %s, %s, %s, %s, NULL, %s, %s, %s, DEFAULT)")
+        rows.append("(%s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, DEFAULT)")
         params += [uuid.uuid4(), stock_id, reason, delta, after, note, request.user["username"]]
-        params.append(po_id)
+        params += [po_id, receipt_id]
     changed = [level for level in levels if quantity[level[0]] != level[3]]
     if changed:
         request.sql(
@@ -708,8 +767,19 @@ def _render_po(request, row):
     lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
     editors = {edit[2] for edit in request.sql(PO_EDITS_SQL, [po_id]).fetchall()}
+    receipts = request.sql(PO_RECEIPTS_SQL, [po_id]).fetchall()
+    receipt_lines = {}
+    if receipts:
+        ids = [receipt[0] for receipt in receipts]
+        for rl in request.sql(
+            PO_RECEIPT_LINES_SQL.format(ids=", ".join(["%s"] * len(ids))), ids
+        ).fetchall():
+            receipt_lines.setdefault(rl[1], []).append(
+                {"line_item_id": rl[2], "item_type": rl[7], "location_id": rl[8], "quantity": rl[3]}
+            )
     (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
-    created_at, created_by, expected, received_at, version = row[8:13]
+    created_at, created_by, expected, received_at, version, receipt_status = row[8:14]
+    final = status in ("received", "rejected", "cancelled")
     po = {
         "po_id": po_id,
         "supplier_id": supplier_id,
@@ -735,6 +805,8 @@ def _render_po(request, row):
                 "quantity": line[5],
                 "unit_price": line[6],
                 "line_total": line[7],
+                "quantity_received": line[8],
+                "quantity_open": 0 if final else max(line[5] - line[8], 0),
             }
             for line in lines
         ],
@@ -747,6 +819,18 @@ def _render_po(request, row):
                 "reason": change[6],
             }
             for change in history
+        ],
+        "receipt_status": receipt_status,
+        "receipts": [
+            {
+                "receipt_id": receipt[0],
+                "po_id": receipt[1],
+                "received_by": receipt[2],
+                "received_at": receipt[3],
+                "note": receipt[4],
+                "lines": receipt_lines.get(receipt[0], []),
+            }
+            for receipt in receipts
         ],
     }
     # Separation of duties: the creator, the editors and the submitter.
@@ -766,12 +850,15 @@ def get_purchase_order(request):
 
 
 def receive_purchase_order(request):
+    """``PATCH {"status": "received"}``: one receipt of every open quantity, as
+    ``procurement.services._receive`` writes it, then the supplier's figures."""
     request.require(CHANGE_PO)
     po_id = _po_id(request)
     body = request.json()
     if not isinstance(body, dict) or str(body.get("status", "")).strip().lower() != "received":
         raise HttpError(400, "invalid", 'The floor takes {"status": "received"} only.')
     now = datetime.now(UTC)
+    username = request.user["username"]
     with request.conn.transaction():
         po = request.sql(LOCK_PO_SQL, [po_id]).fetchone()
         if po is None:
@@ -791,19 +878,56 @@ def receive_purchase_order(request):
                 allowed_transitions=[],
             )
         lines = request.sql(RECEIPT_LINES_SQL, [po_id]).fetchall()
-        _receive_lines(request, lines=lines, po_id=po_id, now=now)
+        received = [
+            (line[0], line[3], line[4], line[5] - line[8]) for line in lines if line[5] > line[8]
+        ]
+        receipt_id = uuid.uuid4()
+        request.sql(INSERT_RECEIPT_SQL, [receipt_id, po_id, username, now, "", False]).fetchone()
+        if received:
+            request.sql(
+                INSERT_RECEIPT_LINES_SQL,
+                [
+                    [receipt_id] * len(received),
+                    [line_id for line_id, *_ in received],
+                    [quantity for *_, quantity in received],
+                ],
+            ).fetchall()
+            whens, params = [], []
+            for line_id, *_, quantity in received:
+                whens.append(RECEIVED_WHEN)
+                params += [line_id, quantity]
+            request.sql(
+                UPDATE_RECEIVED_SQL.format(
+                    whens=" ".join(whens), ids=", ".join(["%s"] * len(received))
+                ),
+                [*params, *(line_id for line_id, *_ in received)],
+            )
+            _receive_lines(
+                request,
+                lines=[(item, location, quantity) for _, item, location, quantity in received],
+                po_id=po_id,
+                receipt_id=receipt_id,
+                now=now,
+            )
         request.sql(
             INSERT_HISTORY_SQL,
-            [po_id, "shipped", "received", request.user["username"], now, ""],
+            [po_id, "shipped", "received", username, now, ""],
         ).fetchone()
-        request.sql(RECEIVE_PO_SQL, ["received", now, po_id])
-        _refresh_supplier(request, supplier_id=supplier_id, now=now)
-    # As the app: the PO as saved (not read again), with its lines and history read.
-    saved = (*po[:2], "received", *po[3:11], now, po[12] + 1)
+        first_delivery = bool(received) and po[14] is None
+        request.sql(
+            RECEIVE_PO_SQL.format(first=', "first_received_at" = %s' if first_delivery else ""),
+            ["received", now, "full", *([now] if first_delivery else []), po_id],
+        )
+        if first_delivery:
+            _learn_lead_time(request, supplier_id=supplier_id)
+        _record_completion(request, supplier_id=supplier_id, due=po[10], now=now)
+    # As the app: the PO as saved (not read again), with its lines, history and receipts read.
+    first_received_at = now if first_delivery else po[14]
+    saved = (*po[:2], "received", *po[3:11], now, po[12] + 1, "full", first_received_at)
     return _render_po(request, saved)
 
 
-def _receive_lines(request, *, lines, po_id, now):
+def _receive_lines(request, *, lines, po_id, receipt_id, now):
     """``record_adjustments(reason=po_receipt)``: lock the levels, create the missing ones (and
     lock again), apply."""
     request.sql("SAVEPOINT floor_receipt")
@@ -835,8 +959,9 @@ def _receive_lines(request, *, lines, po_id, now):
         levels=levels,
         changes=[(by_key[(item, location)], quantity) for item, location, quantity in lines],
         reason="po_receipt",
-        note=f"Receipt of purchase order {po_id}",
+        note=f"Receipt {receipt_id} of purchase order {po_id}",
         po_id=po_id,
+        receipt_id=receipt_id,
         now=now,
     )
     request.sql("RELEASE SAVEPOINT floor_receipt")
@@ -852,35 +977,44 @@ def _lock_pairs(request, keys):
     ).fetchall()
 
 
-def _refresh_supplier(request, *, supplier_id, now):
-    """``procurement.replenishment.refresh_supplier_performance``, statement for statement."""
+def _learn_lead_time(request, *, supplier_id):
+    """``procurement.replenishment.learn_lead_time``, statement for statement."""
     request.sql("SAVEPOINT floor_supplier")
-    _, declared = request.sql(LOCK_SUPPLIER_SQL, [supplier_id]).fetchone()
-    receipts = request.sql(RECEIPTS_SQL, [supplier_id]).fetchall()
+    _, declared, learned, count = request.sql(LOCK_SUPPLIER_SQL, [supplier_id]).fetchone()
+    latest = request.sql(LATEST_DELIVERIES_SQL, [supplier_id]).fetchall()
     lead_times = [
-        max(0.0, (received - approved).total_seconds() / 86400)
-        for approved, received, _ in receipts
+        max(0.0, (delivered - approved).total_seconds() / 86400) for approved, delivered in latest
     ]
-    expected = float(declared)
-    for actual in lead_times:
-        expected = EWMA_ALPHA * actual + (1 - EWMA_ALPHA) * expected
-    recent = lead_times[-SPREAD_SAMPLE:]
-    spread = statistics.stdev(recent) if len(recent) >= MIN_RECEIPTS_FOR_LEARNED else 0.0
-    since = now - timedelta(days=ON_TIME_WINDOW_DAYS)
-    judged = [
-        received.date() <= due
-        for _, received, due in receipts
-        if received >= since and due is not None
-    ]
-    on_time = Decimal(sum(judged) / len(judged)).quantize(Decimal("0.0001")) if judged else None
+    if lead_times:
+        previous = float(learned) if count and learned is not None else float(declared)
+        sample = lead_times[: min(count + 1, SPREAD_SAMPLE)]
+        spread = statistics.stdev(sample) if len(sample) >= MIN_RECEIPTS_FOR_LEARNED else 0.0
+        expected = EWMA_ALPHA * lead_times[0] + (1 - EWMA_ALPHA) * previous
+        request.sql(
+            UPDATE_SUPPLIER_SQL,
+            [
+                Decimal(str(expected)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP),
+                Decimal(str(spread)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP),
+                count + 1,
+                supplier_id,
+            ],
+        )
+    request.sql("RELEASE SAVEPOINT floor_supplier")
+
+
+def _record_completion(request, *, supplier_id, due, now):
+    """``procurement.replenishment.record_po_completion``: the day's totals, then the rates."""
+    day = now.date()
+    on_time = None if due is None else day <= due
     request.sql(
-        UPDATE_SUPPLIER_SQL,
+        RECORD_COMPLETED_ORDER_SQL,
+        [supplier_id, day, int(on_time is not None), int(bool(on_time)), 1],
+    )
+    request.sql(
+        REFRESH_RATES_SQL,
         [
-            Decimal(expected).quantize(Decimal("0.001")),
-            Decimal(spread).quantize(Decimal("0.001")),
-            on_time,
-            len(lead_times),
+            day - timedelta(days=ON_TIME_WINDOW_DAYS),
+            day - timedelta(days=ON_TIME_WINDOW_DAYS),
             supplier_id,
         ],
     )
-    request.sql("RELEASE SAVEPOINT floor_supplier")

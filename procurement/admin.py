@@ -11,25 +11,36 @@ the creator-cannot-approve rule, row locks, history and stock effects are identi
   back as an error message with the service's reason;
 - "Approve selected" approves each PO through the same service and reports, in one message, which
   were approved and which refused and why;
+- on an approved or shipped PO, "Receive goods" opens a form with one row per open line
+  (prefilled with the open quantity; 0 skips the line) and "close short", which calls
+  ``record_receipt``; the PO's receipts are listed inline;
 - on reorder alerts, "Raise draft purchase orders" calls ``raise_purchase_orders_for_alerts``.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from common.errors import DomainError, NotFound, PreconditionFailed
+from common.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from procurement import selectors, services
-from procurement.forms import POLineItemForm, POLineItemFormSet, PurchaseOrderForm
+from procurement.forms import (
+    POLineItemForm,
+    POLineItemFormSet,
+    PurchaseOrderForm,
+    ReceiveGoodsForm,
+)
 from procurement.models import (
     APPROVE_PERMISSION,
+    CHANGE_PERMISSION,
     POEdit,
     POLineItem,
     POStatus,
     POStatusChange,
     PurchaseOrder,
+    Receipt,
 )
 from stock import admin as stock_admin
 from stock.models import ReorderAlert
@@ -137,6 +148,37 @@ class POEditInline(admin.TabularInline):
         return False
 
 
+class ReceiptInline(admin.TabularInline):
+    """The PO's receipts (newest last), as ``record_receipt`` wrote them."""
+
+    model = Receipt
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "received_by", "goods", "note", "closes_short"]
+    readonly_fields = fields
+    ordering = ["received_at", "receipt_id"]
+    verbose_name_plural = "receipts"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("lines__line_item")
+
+    @admin.display(description="goods")
+    def goods(self, obj):
+        return (
+            ", ".join(f"{line.quantity} x {line.line_item.item_type}" for line in obj.lines.all())
+            or "-"
+        )
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = "overdue"
     parameter_name = "overdue"
@@ -158,6 +200,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
         "label",
         "supplier",
         "status",
+        "receipt_status",
         "total",
         "expected_delivery_date",
         "overdue",
@@ -168,6 +211,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     list_display_links = ["label"]
     list_filter = [
         "status",
+        "receipt_status",
         ("supplier", admin.RelatedOnlyFieldListFilter),
         "created_at",
         "expected_delivery_date",
@@ -183,7 +227,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     date_hierarchy = "created_at"
     list_select_related = ["supplier"]
     actions = ["approve_selected"]
-    inlines = [POLineItemInline, POStatusChangeInline, POEditInline]
+    inlines = [POLineItemInline, ReceiptInline, POStatusChangeInline, POEditInline]
     readonly_fields = [
         "po_id",
         "status",
@@ -195,6 +239,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
         "approved_at",
         "expected_delivery_date",
         "received_at",
+        "receipt_status",
         "version",
     ]
 
@@ -238,11 +283,18 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                         "approved_at",
                         "expected_delivery_date",
                         "received_at",
+                        "receipt_status",
                         "version",
                     ]
                 },
             ),
         ]
+
+    def get_inlines(self, request, obj):
+        """Receipts only where goods can have come: approved, shipped and received POs."""
+        if obj is not None and obj.status in (*services.RECEIVING_STATUSES, POStatus.RECEIVED):
+            return self.inlines
+        return [inline for inline in self.inlines if inline is not ReceiptInline]
 
     def has_change_permission(self, request, obj=None):
         """Only a draft is edited with the form; other POs are shown read-only (their status
@@ -343,6 +395,13 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                     }
                 )
         context["transition_buttons"] = buttons
+        context["receive_url"] = (
+            reverse("admin:procurement_purchaseorder_receive", args=[obj.pk])
+            if obj is not None
+            and obj.status in services.RECEIVING_STATUSES
+            and request.user.has_perm(CHANGE_PERMISSION)
+            else None
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -351,7 +410,81 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
             self.admin_site.admin_view(self.transition_view),
             name="procurement_purchaseorder_transition",
         )
-        return [transition, *super().get_urls()]
+        receive = path(
+            "<path:object_id>/receive/",
+            self.admin_site.admin_view(self.receive_view),
+            name="procurement_purchaseorder_receive",
+        )
+        return [transition, receive, *super().get_urls()]
+
+    def receive_view(self, request, object_id):
+        """The "Receive goods" form: one row per open line, through ``record_receipt``. Refusals
+        come back as form errors (400; 409 for an over-receipt or a PO no longer receivable) and
+        nothing is written."""
+        if not request.user.has_perm(CHANGE_PERMISSION):
+            raise PermissionDenied
+        po = self.get_object(request, object_id)
+        if po is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        label = po_label(po.po_id)
+        change_url = reverse("admin:procurement_purchaseorder_change", args=[po.pk])
+        if po.status not in services.RECEIVING_STATUSES:
+            self.message_user(
+                request,
+                f"{label} is {po.get_status_display().lower()}: only an approved or shipped "
+                "purchase order takes receipts.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        lines = [
+            line
+            for line in po.line_items.select_related("purchase_order").order_by("line_number")
+            if line.quantity_open > 0
+        ]
+        status = 200
+        if request.method == "POST":
+            form = ReceiveGoodsForm(request.POST, lines=lines)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    receipt = services.record_receipt(
+                        po_id=po.po_id,
+                        user=request.user,
+                        lines=form.receipt_lines(),
+                        note=data["note"],
+                        close=data["close_short"],
+                        if_match_version=data["version"],
+                    )
+                except DomainError as error:
+                    form.add_error(None, _refusal(error, label))
+                    status = 409 if isinstance(error, Conflict | PreconditionFailed) else 400
+                else:
+                    saved = receipt.purchase_order
+                    received = sum(line.quantity for line in receipt.lines.all())
+                    self.message_user(
+                        request,
+                        f"Received {received} unit(s) on {label}; it is now "
+                        f"{saved.get_status_display().lower()} "
+                        f"({saved.get_receipt_status_display().lower()}).",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(change_url)
+            else:
+                status = 400
+        else:
+            form = ReceiveGoodsForm(lines=lines, initial={"version": po.version})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Receive goods",
+            "subtitle": label,
+            "po": po,
+            "po_label": label,
+            "form": form,
+        }
+        return TemplateResponse(
+            request, "admin/procurement/purchaseorder/receive_form.html", context, status=status
+        )
 
     def transition_view(self, request, object_id, status):
         """POST only: move the PO to ``status`` through ``transition_purchase_order``, with the

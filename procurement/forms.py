@@ -85,3 +85,47 @@ class POLineItemFormSet(forms.BaseInlineFormSet):
             services.validate_line_items([line for _, line in self.submitted_lines()])
         except InvalidInput as error:
             raise ValidationError(error.message) from None
+
+
+class ReceiveGoodsForm(forms.Form):
+    """The "Receive goods" form: one quantity per open line of the PO (prefilled with what is
+    open; 0 skips the line), a note and "close short". ``version`` carries the version the page
+    showed. The service checks everything else (limits, status) under the PO's lock."""
+
+    note = forms.CharField(
+        required=False, max_length=services.MAX_NOTE_LENGTH, widget=forms.TextInput
+    )
+    close_short = forms.BooleanField(
+        required=False,
+        label="Close short",
+        help_text="The rest will not come: the order ends received after these quantities.",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            self.fields[self.field_name(line)] = forms.IntegerField(
+                min_value=0,
+                max_value=services.MAX_QUANTITY,
+                initial=line.quantity_open,
+                label=f"{line.item_type} at {line.location_id}",
+            )
+
+    @staticmethod
+    def field_name(line):
+        return f"quantity_{line.line_item_id}"
+
+    def rows(self):
+        """``(line, bound quantity field)`` in the order of the lines."""
+        return [(line, self[self.field_name(line)]) for line in self.lines]
+
+    def receipt_lines(self):
+        """The lines the service takes: the non-zero quantities."""
+        lines = []
+        for line in self.lines:
+            quantity = self.cleaned_data.get(self.field_name(line))
+            if quantity:
+                lines.append({"line_item_id": line.line_item_id, "quantity": quantity})
+        return lines

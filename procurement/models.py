@@ -47,6 +47,15 @@ TRANSITION_METHODS = {
 }
 
 
+class ReceiptStatus(models.TextChoices):
+    """How much of a PO has come in (see ``procurement.receiving``)."""
+
+    NONE = "none", "Nothing received"
+    PARTIAL = "partial", "Partly received"
+    FULL = "full", "Received in full"
+    CLOSED_SHORT = "closed_short", "Closed short"
+
+
 class StatusField(FSMField):
     """The protected status column, with the page's database default ``'draft'``.
 
@@ -130,6 +139,15 @@ class PurchaseOrder(FSMModelMixin, models.Model):
     received_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every write; the ETag is derived from it, so a stale If-Match is detectable.
     version = models.IntegerField(default=1, db_default=1, editable=False)
+    # Receipts: how much has come in, and when the first goods arrived (the supplier's lead time).
+    receipt_status = models.CharField(
+        max_length=20,
+        choices=ReceiptStatus.choices,
+        default=ReceiptStatus.NONE,
+        db_default=ReceiptStatus.NONE,
+        editable=False,
+    )
+    first_received_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "purchase_orders"
@@ -139,6 +157,12 @@ class PurchaseOrder(FSMModelMixin, models.Model):
             models.Index(fields=["supplier"], name="idx_po_supplier"),
             models.Index(fields=["status"], name="idx_po_status"),
             models.Index(fields=["created_at"], name="idx_po_created_at"),
+            # A supplier's latest first deliveries: the spread of its lead times.
+            models.Index(
+                fields=["supplier", "-first_received_at"],
+                name="idx_po_supplier_first_receipt",
+                condition=Q(first_received_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -147,6 +171,10 @@ class PurchaseOrder(FSMModelMixin, models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=[choice.value for choice in POStatus]),
                 name="purchase_orders_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(receipt_status__in=[choice.value for choice in ReceiptStatus]),
+                name="purchase_orders_receipt_status_known",
             ),
         ]
 
@@ -233,6 +261,8 @@ class POLineItem(models.Model):
         output_field=models.DecimalField(max_digits=14, decimal_places=2),
         db_persist=True,
     )
+    # The sum of this line's receipt lines, kept by the receiving service under the PO's lock.
+    quantity_received = models.IntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         db_table = "po_line_items"
@@ -248,10 +278,22 @@ class POLineItem(models.Model):
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0), name="po_line_items_unit_price_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(quantity_received__gte=0),
+                name="po_line_items_quantity_received_not_negative",
+            ),
         ]
 
     def __str__(self):
         return f"{self.quantity} x {self.item_type}"
+
+    @property
+    def quantity_open(self):
+        """What is still expected: nothing once the PO is final (received, closed short,
+        cancelled or rejected)."""
+        if self.purchase_order.is_final:
+            return 0
+        return max(self.quantity - self.quantity_received, 0)
 
 
 class POStatusChange(models.Model):
@@ -297,3 +339,62 @@ class POEdit(models.Model):
 
     def __str__(self):
         return f"{self.fields} edited by {self.edited_by}"
+
+
+class Receipt(models.Model):
+    """One delivery of goods against a purchase order (table ``po_receipts``), written by
+    ``procurement.services.record_receipt`` with its lines."""
+
+    receipt_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    purchase_order = models.ForeignKey(
+        PurchaseOrder,
+        on_delete=models.PROTECT,
+        db_column="po_id",
+        related_name="receipts",
+        db_index=False,
+    )
+    received_by = models.CharField(max_length=150)
+    received_at = models.DateTimeField(db_default=Now())
+    note = models.TextField(blank=True, default="", db_default="")
+    # Set by ``close: true``: the PO was closed short with this receipt.
+    closes_short = models.BooleanField(default=False, db_default=False)
+
+    class Meta:
+        db_table = "po_receipts"
+        ordering = ["purchase_order", "received_at", "receipt_id"]
+        indexes = [
+            models.Index(fields=["purchase_order", "received_at"], name="idx_receipt_po_time")
+        ]
+
+    def __str__(self):
+        return f"Receipt {self.receipt_id} of PO {self.purchase_order_id}"
+
+
+class ReceiptLine(models.Model):
+    """The quantity of one PO line that a receipt brought (table ``po_receipt_lines``)."""
+
+    receipt = models.ForeignKey(
+        Receipt, on_delete=models.CASCADE, db_column="receipt_id", related_name="lines"
+    )
+    line_item = models.ForeignKey(
+        POLineItem,
+        on_delete=models.PROTECT,
+        db_column="line_item_id",
+        related_name="receipt_lines",
+    )
+    quantity = models.IntegerField()
+
+    class Meta:
+        db_table = "po_receipt_lines"
+        ordering = ["receipt", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["receipt", "line_item"], name="po_receipt_lines_unique_line"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="po_receipt_lines_quantity_min_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of line {self.line_item_id}"

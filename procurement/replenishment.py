@@ -1,12 +1,13 @@
 """Replenishment: supplier lead times learned from receipts, delivery estimates, and reorder points
 computed from consumption.
 
-Lead times. A received PO's actual lead time is ``received_at - approved_at`` in fractional days.
-A supplier's expected lead time is an exponentially weighted average of its actual lead times in
-``received_at`` order (alpha 0.3, seeded with the declared ``lead_time_days``); its spread is the
-sample standard deviation of the last 10 (0 until there are 3); its on-time rate is the share of POs
-received in the last 365 days on or before their ``expected_delivery_date``. Delivery estimates use
-the learned lead time once 3 receipts exist, the declared one before.
+Lead times. A PO's actual lead time is ``first_received_at - approved_at`` in fractional days: the
+delivery that brings it its first goods. A supplier's expected lead time is an exponentially
+weighted average of its actual lead times in delivery order (alpha 0.3, seeded with the declared
+``lead_time_days``), updated incrementally at each first delivery; its spread is the sample
+standard deviation of the last 10 (0 until there are 3). Its on-time and in-full rates (POs moved
+to ``received`` in the last 365 days) come from daily totals (``suppliers.services``). Delivery
+estimates use the learned lead time once 3 receipts exist, the declared one before.
 
 Reorder points. Demand is ``consumption`` adjustments only, as a zero-filled daily series over the
 last ``window_days`` complete days (calendar days in ``TIME_ZONE``; today, being partial, is left
@@ -24,15 +25,22 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.errors import InvalidInput, NotFound
-from procurement.models import POLineItem, POStatus, PurchaseOrder
+from procurement.models import POLineItem, POStatus, PurchaseOrder, ReceiptStatus
 from procurement.selectors import latest_committed_lines
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts, sync_alerts_of
 from suppliers.models import Supplier
-from suppliers.services import update_supplier_performance
+from suppliers.services import (
+    rebuild_delivery_days,
+    record_completed_order,
+    refresh_supplier_rates,
+    update_supplier_performance,
+)
 
 EWMA_ALPHA = 0.3
 SPREAD_SAMPLE = 10
@@ -66,8 +74,7 @@ def supplier_performance(*, declared_lead_time_days, receipts, now):
     A receipt without an expected delivery date counts for the lead time, not for the on-time rate.
     """
     lead_times = [
-        max(0.0, (received_at - approved_at).total_seconds() / 86400)
-        for approved_at, received_at, _ in receipts
+        _lead_time_days(approved_at, received_at) for approved_at, received_at, _ in receipts
     ]
     expected = float(declared_lead_time_days)
     for actual in lead_times:
@@ -89,32 +96,41 @@ def supplier_performance(*, declared_lead_time_days, receipts, now):
 
 
 def refresh_supplier_performance(*, supplier_id, now=None):
-    """Recompute and store a supplier's performance from its received POs; returns it.
+    """Recompute and store a supplier's performance from its whole history; returns it.
 
-    Call it in the transaction that receives a PO, after the PO is saved as received. The supplier
-    row is locked first, so two receipts for one supplier are counted one after the other and
-    neither overwrites the other's figures. Three statements: lock, one read of the received POs,
-    one update.
+    A repair and a seeding tool (``seed_demo``): receipts keep the figures up to date
+    incrementally (``learn_lead_time``, ``record_po_completion``) without reading the history.
+    Lead times come from each PO's first delivery (``first_received_at``, else ``received_at``
+    for POs received before receipts existed); the daily totals behind the 365-day rates are
+    rebuilt from the received POs. The supplier row is locked first.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        supplier = (
-            Supplier.objects.select_for_update()
-            .only("supplier_id", "lead_time_days")
-            .filter(pk=supplier_id)
-            .first()
-        )
-        if supplier is None:
-            raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
+        supplier = _lock_supplier(supplier_id)
         receipts = list(
             PurchaseOrder.objects.filter(
+                Q(first_received_at__isnull=False)
+                | Q(status=POStatus.RECEIVED, received_at__isnull=False),
                 supplier_id=supplier_id,
-                status=POStatus.RECEIVED,
-                received_at__isnull=False,
                 approved_at__isnull=False,
             )
-            .order_by("received_at", "po_id")
-            .values_list("approved_at", "received_at", "expected_delivery_date")
+            .annotate(delivered_at=Coalesce("first_received_at", "received_at"))
+            .order_by("delivered_at", "po_id")
+            .values_list("approved_at", "delivered_at", "expected_delivery_date")
+        )
+        completed = PurchaseOrder.objects.filter(
+            supplier_id=supplier_id, status=POStatus.RECEIVED, received_at__isnull=False
+        ).values_list("received_at", "expected_delivery_date", "receipt_status")
+        rebuild_delivery_days(
+            supplier_id=supplier_id,
+            completed_orders=[
+                (
+                    timezone.localdate(received_at),
+                    _on_time(received_at, due),
+                    receipt_status != ReceiptStatus.CLOSED_SHORT,
+                )
+                for received_at, due, receipt_status in completed
+            ],
         )
         performance = supplier_performance(
             declared_lead_time_days=supplier.lead_time_days, receipts=receipts, now=now
@@ -123,10 +139,88 @@ def refresh_supplier_performance(*, supplier_id, now=None):
             supplier_id=supplier_id,
             expected_lead_time_days=performance.expected_lead_time_days,
             lead_time_stddev_days=performance.lead_time_stddev_days,
-            on_time_rate=performance.on_time_rate,
             receipts_count=performance.receipts_count,
         )
+        refresh_supplier_rates(today=timezone.localdate(now), supplier_ids=[supplier_id])
     return performance
+
+
+def learn_lead_time(*, supplier_id):
+    """Fold the lead time of the supplier's latest first delivery into its figures.
+
+    Call it in the transaction of the receipt that brings a PO its first goods, after the PO is
+    saved with ``first_received_at``. Incremental and bounded: the EWMA moves from its stored
+    value, the spread reads the last ``SPREAD_SAMPLE`` first deliveries through
+    ``idx_po_supplier_first_receipt``; three statements (lock, read, update). The supplier row is
+    locked, so two receipts for one supplier are counted one after the other.
+    """
+    with transaction.atomic():
+        supplier = _lock_supplier(supplier_id)
+        latest = list(
+            PurchaseOrder.objects.filter(
+                supplier_id=supplier_id,
+                first_received_at__isnull=False,
+                approved_at__isnull=False,
+            )
+            .order_by("-first_received_at", "-po_id")
+            .values_list("approved_at", "first_received_at")[:SPREAD_SAMPLE]
+        )
+        if not latest:
+            return
+        lead_times = [
+            _lead_time_days(approved_at, delivered_at) for approved_at, delivered_at in latest
+        ]
+        count = supplier.receipts_count + 1
+        if supplier.receipts_count and supplier.expected_lead_time_days is not None:
+            previous = float(supplier.expected_lead_time_days)
+        else:
+            previous = float(supplier.lead_time_days)
+        spread_sample = lead_times[: min(count, SPREAD_SAMPLE)]
+        update_supplier_performance(
+            supplier_id=supplier_id,
+            expected_lead_time_days=EWMA_ALPHA * lead_times[0] + (1 - EWMA_ALPHA) * previous,
+            lead_time_stddev_days=(
+                statistics.stdev(spread_sample)
+                if len(spread_sample) >= MIN_RECEIPTS_FOR_LEARNED
+                else 0.0
+            ),
+            receipts_count=count,
+        )
+
+
+def record_po_completion(*, po):
+    """Count a PO that has just moved to ``received`` in its supplier's daily totals (on time?
+    in full?) and refresh the supplier's 365-day rates: two statements, bounded."""
+    record_completed_order(
+        supplier_id=po.supplier_id,
+        day=timezone.localdate(po.received_at),
+        on_time=_on_time(po.received_at, po.expected_delivery_date),
+        in_full=po.receipt_status != ReceiptStatus.CLOSED_SHORT,
+    )
+    refresh_supplier_rates(today=timezone.localdate(po.received_at), supplier_ids=[po.supplier_id])
+
+
+def _lock_supplier(supplier_id):
+    supplier = (
+        Supplier.objects.select_for_update()
+        .only("supplier_id", "lead_time_days", "expected_lead_time_days", "receipts_count")
+        .filter(pk=supplier_id)
+        .first()
+    )
+    if supplier is None:
+        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
+    return supplier
+
+
+def _lead_time_days(approved_at, delivered_at):
+    return max(0.0, (delivered_at - approved_at).total_seconds() / 86400)
+
+
+def _on_time(received_at, due):
+    """Whether a PO completed at ``received_at`` was on time; ``None`` without a due date."""
+    if due is None:
+        return None
+    return timezone.localdate(received_at) <= due
 
 
 def _lead_time(*, declared, learned, spread, receipts_count):

@@ -13,7 +13,7 @@ from django.db.models import (
     Window,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from common.errors import NotFound
@@ -24,6 +24,8 @@ from procurement.models import (
     POStatus,
     POStatusChange,
     PurchaseOrder,
+    Receipt,
+    ReceiptLine,
     in_machine_order,
 )
 
@@ -39,18 +41,23 @@ def _details():
         Prefetch("status_history", queryset=POStatusChange.objects.order_by("changed_at", "id")),
         # Who edited it: with the creator and submitter, who may not approve it.
         Prefetch("edits", queryset=POEdit.objects.order_by("edited_at", "id")),
+        Prefetch("receipts", queryset=Receipt.objects.order_by("received_at", "receipt_id")),
+        Prefetch(
+            "receipts__lines",
+            queryset=ReceiptLine.objects.select_related("line_item").order_by("id"),
+        ),
     )
 
 
 def list_purchase_orders():
-    """Every PO with its lines, history and edits prefetched: a page costs the same number of
-    queries whatever its number of lines."""
+    """Every PO with its lines, history, edits and receipts prefetched: a page costs the same
+    number of queries whatever its number of lines and receipts."""
     return PurchaseOrder.objects.prefetch_related(*_details())
 
 
 def with_details(po):
-    """``po`` as a service returned it (saved), with its lines, history and edits read as
-    ``get_purchase_order`` reads them: three queries, without reading the PO row again."""
+    """``po`` as a service returned it (saved), with its lines, history, edits and receipts read
+    as ``get_purchase_order`` reads them: five queries, without reading the PO row again."""
     po._prefetched_objects_cache = {}
     prefetch_related_objects([po], *_details())
     return po
@@ -83,9 +90,10 @@ def available_transitions(*, po, user):
 
 
 def quantity_on_order(stock_ref=""):
-    """The quantity on approved or shipped POs for the stock level at ``stock_ref`` (a field
-    path such as ``""`` or ``"stock__"``), as an expression; registered with ``stock.selectors``
-    at start-up (see ``procurement.apps``)."""
+    """The open quantity (ordered, not yet received) on approved or shipped POs for the stock
+    level at ``stock_ref`` (a field path such as ``""`` or ``"stock__"``), as an expression;
+    registered with ``stock.selectors`` at start-up (see ``procurement.apps``). A PO closed short
+    is ``received``: its missing quantities no longer count."""
     lines = (
         POLineItem.objects.filter(
             purchase_order__status__in=ON_ORDER_STATUSES,
@@ -94,7 +102,7 @@ def quantity_on_order(stock_ref=""):
         )
         .order_by()
         .values("item_type", "location_id")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=Sum(Greatest(F("quantity") - F("quantity_received"), 0)))
         .values("total")
     )
     return Coalesce(Subquery(lines, output_field=IntegerField()), 0)

@@ -4,10 +4,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from procurement import selectors
-from procurement.models import POLineItem, POStatus, POStatusChange, PurchaseOrder
+from procurement.models import (
+    POLineItem,
+    POStatus,
+    POStatusChange,
+    PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    ReceiptStatus,
+)
 from procurement.services import (
     MAX_ITEM_TYPE_LENGTH,
     MAX_LINES,
+    MAX_NOTE_LENGTH,
     MAX_QUANTITY,
     MAX_REASON_LENGTH,
     MAX_UNIT_PRICE,
@@ -15,6 +24,7 @@ from procurement.services import (
 from procurement_site.api.fields import (
     CaseInsensitiveChoiceField,
     DecimalStringField,
+    StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
     StrictUUIDField,
@@ -82,8 +92,43 @@ class PurchaseOrderUpdateSerializer(serializers.Serializer):
     line_items = _line_items_field(required=False)
 
 
+class ReceiptLineInputSerializer(serializers.Serializer):
+    line_item_id = StrictUUIDField(help_text="A line of this purchase order.")
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class ReceiptCreateSerializer(serializers.Serializer):
+    lines = ReceiptLineInputSerializer(
+        many=True,
+        allow_empty=True,
+        max_length=MAX_LINES,
+        help_text=(
+            "What arrived: each line of the PO at most once. Empty only with `close: true`."
+        ),
+    )
+    note = StrictCharField(required=False, allow_blank=True, max_length=MAX_NOTE_LENGTH, default="")
+    close = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "The rest will not come: after this receipt's lines the PO moves to `received` "
+            "(`receipt_status` `closed_short` if anything was still open)."
+        ),
+    )
+
+
 class LineItemSerializer(serializers.ModelSerializer):
     line_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    quantity_received = serializers.IntegerField(
+        read_only=True, help_text="The sum over the PO's receipts."
+    )
+    quantity_open = serializers.IntegerField(
+        read_only=True,
+        help_text=(
+            "quantity - quantity_received, never below 0; 0 once the PO is final "
+            "(received, closed short, cancelled or rejected)."
+        ),
+    )
 
     class Meta:
         model = POLineItem
@@ -94,7 +139,32 @@ class LineItemSerializer(serializers.ModelSerializer):
             "quantity",
             "unit_price",
             "line_total",
+            "quantity_received",
+            "quantity_open",
         ]
+        read_only_fields = fields
+
+
+class ReceiptLineSerializer(serializers.ModelSerializer):
+    line_item_id = serializers.UUIDField(read_only=True)
+    item_type = serializers.CharField(source="line_item.item_type", read_only=True)
+    location_id = serializers.UUIDField(source="line_item.location_id", read_only=True)
+
+    class Meta:
+        model = ReceiptLine
+        fields = ["line_item_id", "item_type", "location_id", "quantity"]
+        read_only_fields = fields
+
+
+class ReceiptSummarySerializer(serializers.ModelSerializer):
+    """A receipt inside its purchase order."""
+
+    po_id = serializers.UUIDField(source="purchase_order_id", read_only=True)
+    lines = ReceiptLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Receipt
+        fields = ["receipt_id", "po_id", "received_by", "received_at", "note", "lines"]
         read_only_fields = fields
 
 
@@ -113,6 +183,15 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
     available_transitions = serializers.SerializerMethodField()
     line_items = LineItemSerializer(many=True, read_only=True)
     status_history = StatusChangeSerializer(many=True, read_only=True)
+    receipt_status = serializers.ChoiceField(
+        choices=ReceiptStatus.choices,
+        read_only=True,
+        help_text=(
+            "`none` nothing received, `partial` some, `full` every line in, `closed_short` "
+            "ended with `close: true` before every line was in."
+        ),
+    )
+    receipts = ReceiptSummarySerializer(many=True, read_only=True, help_text="Newest last.")
     is_overdue = serializers.BooleanField(
         read_only=True,
         help_text="Past expected_delivery_date and still awaiting delivery.",
@@ -137,9 +216,22 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
             "available_transitions",
             "line_items",
             "status_history",
+            "receipt_status",
+            "receipts",
         ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(POStatus.choices)))
     def get_available_transitions(self, po):
         return selectors.available_transitions(po=po, user=self.context["request"].user)
+
+
+class ReceiptSerializer(ReceiptSummarySerializer):
+    """A receipt as ``POST /purchase-orders/{po_id}/receipts`` returns it: with its purchase
+    order as ``GET`` returns it, after this receipt."""
+
+    purchase_order = PurchaseOrderSerializer(read_only=True)
+
+    class Meta(ReceiptSummarySerializer.Meta):
+        fields = [*ReceiptSummarySerializer.Meta.fields, "purchase_order"]
+        read_only_fields = fields

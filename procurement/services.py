@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 import pycountry
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -31,9 +32,16 @@ from procurement.models import (
     POStatus,
     POStatusChange,
     PurchaseOrder,
+    Receipt,
+    ReceiptLine,
+    ReceiptStatus,
     in_machine_order,
 )
-from procurement.replenishment import expected_delivery_date, refresh_supplier_performance
+from procurement.replenishment import (
+    expected_delivery_date,
+    learn_lead_time,
+    record_po_completion,
+)
 from procurement.selectors import latest_committed_lines
 from stock.models import AdjustmentReason
 from stock.selectors import list_open_alerts
@@ -182,12 +190,17 @@ def update_purchase_order(
                     if value is not None
                 ),
             )
-        if target is not None:
+        receiving = None
+        if target == POStatus.RECEIVED:
+            # Through the receiving service: every open quantity, in one receipt.
+            _check_transition(po, target=target, user=user)
+            receiving = _receive(po, user=user, now=now, requested=None, reason=reason)
+            changed += receiving.changed
+        elif target is not None:
             changed += _transition(po, target=target, user=user, reason=reason, now=now)
         _save(po, changed)
-        if target == POStatus.RECEIVED:
-            # Reads the received POs back, this one included: after the save.
-            refresh_supplier_performance(supplier_id=po.supplier_id, now=now)
+        if receiving is not None:
+            _after_receipt(po, receiving)
     return po
 
 
@@ -206,8 +219,8 @@ def transition_purchase_order(*, po_id, target_status, user, reason="", if_match
 
 
 def receive_purchase_order(*, po_id, user, if_match_version=None):
-    """``shipped -> received``: adds every line to stock (see ``_on_received``) in the
-    transaction of the status change. A second receipt is a ``Conflict``."""
+    """``shipped -> received``: one receipt of every open quantity (see ``record_receipt``), in
+    the transaction of the status change. A second receipt is a ``Conflict``."""
     return transition_purchase_order(
         po_id=po_id,
         target_status=POStatus.RECEIVED,
@@ -216,18 +229,267 @@ def receive_purchase_order(*, po_id, user, if_match_version=None):
     )
 
 
+# --- receipts ------------------------------------------------------------------------------
+
+# Statuses in which goods may be received.
+RECEIVING_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED)
+MAX_NOTE_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    """A receipt line as asked for: ``index`` is its place in the request (for error fields)."""
+
+    index: int
+    line_item_id: UUID
+    quantity: int
+
+
+@dataclass
+class Receiving:
+    """What ``_receive`` did to the locked PO: the receipt, the PO fields it changed, whether it
+    brought the PO its first goods and whether it completed the PO."""
+
+    receipt: Receipt
+    changed: list
+    first_delivery: bool
+    completed: bool
+
+
+def receivable_limit(quantity):
+    """The most a line of ``quantity`` may receive in total:
+    ``floor(quantity * (1 + OVER_RECEIPT_TOLERANCE_PERCENT / 100))``."""
+    tolerance = Decimal(settings.OVER_RECEIPT_TOLERANCE_PERCENT)
+    return int((quantity * (100 + tolerance)) // 100)
+
+
+def record_receipt(*, po_id, user, lines, note="", close=False, if_match_version=None):
+    """Record a delivery against an ``approved`` or ``shipped`` PO, in one transaction.
+
+    ``lines``: ``[{"line_item_id", "quantity"}]`` (quantities >= 1, each line at most once); may be
+    empty only with ``close=True``. A receipt against an ``approved`` PO first moves it to
+    ``shipped`` (history row). Each line's quantity goes to stock with one ``po_receipt``
+    adjustment (linked to the PO and the receipt) and to the line's ``quantity_received``. When
+    every line is in, or with ``close=True``, the PO moves to ``received`` (``receipt_status``
+    ``full``, or ``closed_short`` when something was still open).
+
+    The PO row is locked first, so concurrent receipts of one PO run one after the other and
+    never take a line past its limit (``receivable_limit``). Returns the receipt, with
+    ``purchase_order`` (as saved) and ``lines`` (with their PO lines) in memory.
+
+    Raises ``InvalidInput`` (400: bad lines, a line not on this PO), ``NotFound`` (404),
+    ``PermissionDenied`` (403), ``PreconditionFailed`` (412), ``Conflict`` (409:
+    ``invalid_transition`` in another status, ``over_receipt`` naming the line); nothing is
+    written then.
+    """
+    requested = _clean_receipt_lines(lines)
+    note = _clean_note(note)
+    if not isinstance(close, bool):
+        raise InvalidInput("close must be true or false.", field="close")
+    if not requested and not close:
+        raise InvalidInput(
+            "A receipt needs at least one line, unless it closes the purchase order (close: true).",
+            field="lines",
+        )
+    if not user.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied(f"Receiving goods needs the permission {CHANGE_PERMISSION}.")
+    with transaction.atomic():
+        po = _lock(po_id)
+        now = timezone.now()
+        _check_version(po, if_match_version)
+        if po.status not in RECEIVING_STATUSES:
+            allowed = in_machine_order(t.target for t in po.get_available_status_transitions())
+            raise Conflict(
+                f"A {po.status} purchase order takes no receipts; only an approved or shipped "
+                "one does.",
+                code="invalid_transition",
+                extra={"current_status": po.status, "allowed_transitions": allowed},
+            )
+        changed = []
+        if po.status == POStatus.APPROVED:
+            changed += _transition(
+                po, target=POStatus.SHIPPED, user=user, reason="Goods arrived.", now=now
+            )
+        receiving = _receive(po, user=user, now=now, requested=requested, note=note, close=close)
+        changed += receiving.changed
+        _save(po, changed)
+        _after_receipt(po, receiving)
+    return receiving.receipt
+
+
+def _receive(po, *, user, now, requested, note="", close=False, reason=None):
+    """Receive goods on the locked ``approved``-turned-``shipped`` or ``shipped`` PO.
+
+    ``requested``: ``RequestedLine``s, or ``None`` for every open quantity. A constant number of
+    statements whatever the number of lines: read the lines, insert the receipt, its lines
+    (one ``INSERT``), the lines' new received quantities (one ``UPDATE``), the stock
+    (``record_adjustments``, set-based) and, when the PO completes, its transition.
+    """
+    username = user.get_username()
+    lines = list(POLineItem.objects.filter(purchase_order=po).order_by("line_number"))
+    by_id = {line.line_item_id: line for line in lines}
+    if requested is None:
+        requested = [
+            RequestedLine(index, line.line_item_id, line.quantity - line.quantity_received)
+            for index, line in enumerate(lines)
+            if line.quantity > line.quantity_received
+        ]
+    received = []
+    for wanted in requested:
+        line = by_id.get(wanted.line_item_id)
+        if line is None:
+            raise InvalidInput(
+                f"Line {wanted.line_item_id} is not a line of purchase order {po.po_id}.",
+                field=f"lines.{wanted.index}.line_item_id",
+            )
+        limit = receivable_limit(line.quantity)
+        if line.quantity_received + wanted.quantity > limit:
+            raise Conflict(
+                f"Line {line.line_item_id} ({line.item_type}) may receive at most {limit} in "
+                f"total: {line.quantity_received} received, {wanted.quantity} more is too many.",
+                code="over_receipt",
+                field=f"lines.{wanted.index}.quantity",
+                extra={
+                    "line_item_id": str(line.line_item_id),
+                    "quantity": line.quantity,
+                    "quantity_received": line.quantity_received,
+                    "limit": limit,
+                },
+            )
+        line.quantity_received += wanted.quantity
+        received.append((line, wanted.quantity))
+
+    everything_in = all(line.quantity_received >= line.quantity for line in lines)
+    completed = everything_in or close
+    receipt = Receipt.objects.create(
+        purchase_order=po,
+        received_by=username,
+        received_at=now,
+        note=note,
+        closes_short=completed and not everything_in,
+    )
+    receipt_lines = [
+        ReceiptLine(receipt=receipt, line_item=line, quantity=quantity)
+        for line, quantity in received
+    ]
+    if receipt_lines:
+        ReceiptLine.objects.bulk_create(receipt_lines)
+        totals = {line.line_item_id: line.quantity_received for line, _ in received}
+        for line, quantity in received:
+            line.quantity_received = F("quantity_received") + quantity
+        # One UPDATE, relative to the rows.
+        POLineItem.objects.bulk_update([line for line, _ in received], ["quantity_received"])
+        for line, _ in received:
+            # Every writer holds the PO's lock: this is the value the UPDATE wrote.
+            line.quantity_received = totals[line.line_item_id]
+        record_adjustments(
+            reason=AdjustmentReason.PO_RECEIPT,
+            adjusted_by=username,
+            changes=[
+                StockChange(
+                    item_type=line.item_type, location_id=line.location_id, quantity_delta=quantity
+                )
+                for line, quantity in received
+            ],
+            po_id=po.po_id,
+            receipt_id=receipt.receipt_id,
+            note=f"Receipt {receipt.receipt_id} of purchase order {po.po_id}",
+        )
+    receipt._prefetched_objects_cache = {"lines": receipt_lines}
+
+    changed = []
+    first_delivery = bool(receipt_lines) and po.first_received_at is None
+    if first_delivery:
+        po.first_received_at = now
+        changed.append("first_received_at")
+    if everything_in:
+        po.receipt_status = ReceiptStatus.FULL
+    elif close:
+        po.receipt_status = ReceiptStatus.CLOSED_SHORT
+    elif any(line.quantity_received for line in lines):
+        po.receipt_status = ReceiptStatus.PARTIAL
+    changed.append("receipt_status")
+    if completed:
+        if reason is None:
+            reason = "Received in full." if everything_in else "Closed short."
+        changed += _transition(po, target=POStatus.RECEIVED, user=user, reason=reason, now=now)
+    return Receiving(
+        receipt=receipt, changed=changed, first_delivery=first_delivery, completed=completed
+    )
+
+
+def _after_receipt(po, receiving):
+    """The supplier's figures, after the PO is saved (they read it back): the lead time of its
+    first delivery, and the 365-day rates when it completed. Bounded: no history is read."""
+    if receiving.first_delivery:
+        learn_lead_time(supplier_id=po.supplier_id)
+    if receiving.completed:
+        record_po_completion(po=po)
+    receiving.receipt.purchase_order = po
+
+
+def _clean_receipt_lines(lines):
+    if isinstance(lines, str | bytes | Mapping) or not isinstance(lines, Collection):
+        raise InvalidInput("lines must be a list.", field="lines")
+    if len(lines) > MAX_LINES:
+        raise InvalidInput(f"A receipt has at most {MAX_LINES} lines.", field="lines")
+    requested, seen = [], set()
+    for index, item in enumerate(lines):
+        prefix = f"lines.{index}"
+        if not isinstance(item, Mapping):
+            raise InvalidInput("A receipt line is an object.", field=prefix)
+        line_id = item.get("line_item_id")
+        try:
+            line_id = line_id if isinstance(line_id, UUID) else UUID(str(line_id))
+        except ValueError:
+            raise InvalidInput(
+                "line_item_id must be a UUID.", field=f"{prefix}.line_item_id"
+            ) from None
+        if line_id in seen:
+            raise InvalidInput(
+                f"Line {line_id} is listed twice; give each line once, with its total.",
+                field=f"{prefix}.line_item_id",
+            )
+        seen.add(line_id)
+        quantity = item.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise InvalidInput("quantity must be a whole number.", field=f"{prefix}.quantity")
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidInput(f"quantity is from 1 to {MAX_QUANTITY}.", field=f"{prefix}.quantity")
+        requested.append(RequestedLine(index, line_id, quantity))
+    return requested
+
+
+def _clean_note(note):
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise InvalidInput("note must be text.", field="note")
+    note = note.strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidInput(f"note has at most {MAX_NOTE_LENGTH} characters.", field="note")
+    return note
+
+
 # --- transitions ---------------------------------------------------------------------------
 
 
-def _transition(po, *, target, user, reason, now):
-    """Apply one transition to the locked PO, with its side effects and a history row.
-    Returns the names of the fields it changed."""
+def _check_transition(po, *, target, user):
+    """The transition method to ``target``: ``Conflict`` if the machine does not allow it now,
+    ``PermissionDenied`` if ``user`` may not take it."""
     method_name = TRANSITION_METHODS.get(target)
     method = getattr(po, method_name) if method_name else None
     if method is None or not can_proceed(method):
         raise _invalid_transition(po, target, method)
     if not has_transition_perm(method, user):
         raise _not_permitted(po, target, user)
+    return method
+
+
+def _transition(po, *, target, user, reason, now):
+    """Apply one transition to the locked PO, with its side effects and a history row.
+    Returns the names of the fields it changed."""
+    method = _check_transition(po, target=target, user=user)
     from_status = po.status
     method()
     changed = ["status"]
@@ -271,27 +533,8 @@ def _on_approved(po, *, user, now):
 
 
 def _on_received(po, *, user, now):
-    """Everything a receipt does besides the status, in the status change's transaction.
-
-    Adds each line's quantity to its (item_type, location_id) stock level (creating missing
-    levels), with one ``po_receipt`` adjustment per line pointing at the PO, and resolves the
-    alerts this lifts. ``record_adjustments`` is set-based: the number of statements does not
-    depend on the number of lines.
-    """
-    lines = POLineItem.objects.filter(purchase_order=po).order_by("line_number")
-    changes = [
-        StockChange(item_type=item_type, location_id=location_id, quantity_delta=quantity)
-        for item_type, location_id, quantity in lines.values_list(
-            "item_type", "location_id", "quantity"
-        )
-    ]
-    record_adjustments(
-        reason=AdjustmentReason.PO_RECEIPT,
-        adjusted_by=user.get_username(),
-        changes=changes,
-        po_id=po.po_id,
-        note=f"Receipt of purchase order {po.po_id}",
-    )
+    """The PO is complete (or closed short): the receipt that completes it (``_receive``) has
+    already put its goods into stock, in the same transaction."""
     po.received_at = now
     return ["received_at"]
 

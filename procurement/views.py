@@ -20,9 +20,12 @@ from procurement.serializers import (
     PurchaseOrderCreateSerializer,
     PurchaseOrderSerializer,
     PurchaseOrderUpdateSerializer,
+    ReceiptCreateSerializer,
+    ReceiptSerializer,
 )
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.permissions import ModelPermissions
 from procurement_site.api.schema import (
     COMMON_HEADERS,
     error_response,
@@ -120,6 +123,8 @@ _SUBMITTED = {
             "quantity": 12,
             "unit_price": "149.99",
             "line_total": "1799.88",
+            "quantity_received": 0,
+            "quantity_open": 12,
         }
     ],
     "status_history": [
@@ -131,6 +136,8 @@ _SUBMITTED = {
             "reason": "",
         }
     ],
+    "receipt_status": "none",
+    "receipts": [],
 }
 PO_EXAMPLE = OpenApiExample(
     "A submitted purchase order",
@@ -299,3 +306,127 @@ class PurchaseOrderDetailView(generics.GenericAPIView):
         )
         po = selectors.with_details(po)
         return Response(self.get_serializer(po).data, headers={"ETag": etag(po)})
+
+
+class ReceivePermissions(ModelPermissions):
+    """Receiving changes a purchase order: ``POST`` needs ``change_purchaseorder``."""
+
+    perms_map = {**ModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+RECEIPT_EXAMPLE = OpenApiExample(
+    "Part of a line",
+    request_only=True,
+    value={
+        "lines": [{"line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93", "quantity": 8}],
+        "note": "Pallet 1 of 2.",
+    },
+)
+CLOSE_EXAMPLE = OpenApiExample(
+    "The last goods, and the rest will not come",
+    request_only=True,
+    value={
+        "lines": [{"line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93", "quantity": 2}],
+        "close": True,
+    },
+)
+
+_RECEIPT = {
+    "receipt_id": "8d0e4b1c-2f6a-4c3d-9b7e-5a1f0c2d3e4f",
+    "po_id": _SUBMITTED["po_id"],
+    "received_by": "warehouse",
+    "received_at": "2026-05-12T14:05:00Z",
+    "note": "Pallet 1 of 2.",
+    "lines": [
+        {
+            "line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93",
+            "item_type": "tent-2p",
+            "location_id": "2f6b9e0a-1c3d-4e5f-8a7b-9c0d1e2f3a4b",
+            "quantity": 8,
+        }
+    ],
+}
+RECEIPT_CREATED_EXAMPLE = OpenApiExample(
+    "Part of a line received",
+    response_only=True,
+    status_codes=["201"],
+    value={
+        **_RECEIPT,
+        "purchase_order": {
+            **_SUBMITTED,
+            "status": "shipped",
+            "approved_by": "approver",
+            "approved_at": "2026-05-04T11:00:00Z",
+            "available_transitions": [],
+            "line_items": [
+                {
+                    **_SUBMITTED["line_items"][0],
+                    "quantity_received": 8,
+                    "quantity_open": 4,
+                }
+            ],
+            "status_history": [
+                *_SUBMITTED["status_history"],
+                {
+                    "from_status": "submitted",
+                    "to_status": "approved",
+                    "changed_by": "approver",
+                    "changed_at": "2026-05-04T11:00:00Z",
+                    "reason": "",
+                },
+                {
+                    "from_status": "approved",
+                    "to_status": "shipped",
+                    "changed_by": "warehouse",
+                    "changed_at": "2026-05-12T14:05:00Z",
+                    "reason": "Goods arrived.",
+                },
+            ],
+            "receipt_status": "partial",
+            "receipts": [_RECEIPT],
+        },
+    },
+)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Record goods received against a purchase order",
+        description=(
+            "One delivery: each line's quantity goes to the stock level of its (`item_type`, "
+            "`location_id`) with one `po_receipt` adjustment. Allowed while the PO is `approved` "
+            "(it moves to `shipped` first) or `shipped`; any other status is a 409 "
+            "`invalid_transition`. When every line is in, or with `close: true`, the PO moves to "
+            "`received`. A line may receive at most `quantity * (1 + "
+            "OVER_RECEIPT_TOLERANCE_PERCENT / 100)` in total: more is a 409 `over_receipt` "
+            "naming the line, and nothing is written. A line id not on this PO is a 400. Needs "
+            "`procurement.change_purchaseorder`."
+        ),
+        request=ReceiptCreateSerializer,
+        responses={
+            201: OpenApiResponse(ReceiptSerializer, "The receipt, with the PO after it."),
+            **error_responses(400, 401, 403, 404, 409, 412, 415, 503),
+        },
+        parameters=[PO_ID_PARAMETER, IF_MATCH_HEADER, *COMMON_HEADERS],
+        examples=[RECEIPT_EXAMPLE, CLOSE_EXAMPLE, RECEIPT_CREATED_EXAMPLE],
+    ),
+)
+class PurchaseOrderReceiptsView(generics.GenericAPIView):
+    serializer_class = ReceiptSerializer
+    permission_classes = [ReceivePermissions]
+
+    def get_queryset(self):
+        return selectors.list_purchase_orders()
+
+    def post(self, request, po_id):
+        po_uuid = parse_po_id(po_id)
+        serializer = ReceiptCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        receipt = services.record_receipt(
+            po_id=po_uuid,
+            user=request.user,
+            if_match_version=if_match_versions(request),
+            **serializer.validated_data,
+        )
+        selectors.with_details(receipt.purchase_order)
+        return Response(self.get_serializer(receipt).data, status=status.HTTP_201_CREATED)

@@ -5,9 +5,11 @@ Without ``DATABASE_URL`` the service runs on an embedded SQLite file so that ``m
 any machine; production and the test suite run on PostgreSQL, schema ``procurement``.
 """
 
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -200,6 +202,14 @@ TASKS = {
 
 # --- Domain settings -------------------------------------------------------------------------
 DEFAULT_LEAD_TIME_DAYS = env.int("DEFAULT_LEAD_TIME_DAYS", default=7)
+# How far past its ordered quantity a PO line may be received in total, in percent (0: not at
+# all); a receipt beyond it is refused (409 ``over_receipt``).
+try:
+    OVER_RECEIPT_TOLERANCE_PERCENT = Decimal(env.str("OVER_RECEIPT_TOLERANCE_PERCENT", default="0"))
+except InvalidOperation:
+    OVER_RECEIPT_TOLERANCE_PERCENT = Decimal("NaN")
+if not OVER_RECEIPT_TOLERANCE_PERCENT.is_finite() or OVER_RECEIPT_TOLERANCE_PERCENT < 0:
+    raise ImproperlyConfigured("OVER_RECEIPT_TOLERANCE_PERCENT must be a number >= 0.")
 
 # --- Backups (manage.py backup_database / restore_database) ----------------------------------
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))

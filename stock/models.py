@@ -107,6 +107,8 @@ class StockAdjustment(models.Model):
     note = models.TextField(blank=True, default="", db_default="")
     adjusted_by = models.CharField(max_length=150, help_text="Username of who made it.")
     po_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # The receipt (procurement's ``po_receipts``) a ``po_receipt`` adjustment belongs to.
+    receipt_id = models.UUIDField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:

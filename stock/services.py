@@ -85,11 +85,20 @@ def record_adjustment(
     return adjustment
 
 
-def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], note="", po_id=None):
+def record_adjustments(
+    *,
+    reason,
+    adjusted_by,
+    changes: Sequence[StockChange],
+    note="",
+    po_id=None,
+    receipt_id=None,
+):
     """Apply several changes of one reason in one transaction, one ledger row per change.
 
-    Used by the API (one change), the admin's correction form and the receipt of a purchase order
-    (one change per line, reason ``po_receipt``). Changes to the same level apply in order.
+    Used by the API (one change), the admin's correction form and the receipts of a purchase
+    order (one change per receipt line, reason ``po_receipt``, linked to the PO and the receipt).
+    Changes to the same level apply in order.
     """
     reason = _reason(reason)
     if not adjusted_by:
@@ -152,6 +161,7 @@ def record_adjustments(*, reason, adjusted_by, changes: Sequence[StockChange], n
                     note=note or "",
                     adjusted_by=adjusted_by,
                     po_id=po_id,
+                    receipt_id=receipt_id,
                 )
             )
 

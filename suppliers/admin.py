@@ -19,6 +19,7 @@ class SupplierAdmin(admin.ModelAdmin):
         "expected_lead_time_days",
         "lead_time_stddev_days",
         "on_time",
+        "in_full",
         "receipts_count",
         "rating",
         "active",
@@ -31,6 +32,7 @@ class SupplierAdmin(admin.ModelAdmin):
         "expected_lead_time_days",
         "lead_time_stddev_days",
         "on_time",
+        "in_full",
         "receipts_count",
         "purchase_orders",
     ]
@@ -43,6 +45,7 @@ class SupplierAdmin(admin.ModelAdmin):
                     "expected_lead_time_days",
                     "lead_time_stddev_days",
                     "on_time",
+                    "in_full",
                     "receipts_count",
                     "purchase_orders",
                 ]
@@ -53,6 +56,12 @@ class SupplierAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets[:1] if obj is None else self.fieldsets
+
+    @admin.display(description="in-full rate", ordering="in_full_rate")
+    def in_full(self, obj):
+        if obj.in_full_rate is None:
+            return None
+        return f"{obj.in_full_rate:.0%}"
 
     @admin.display(description="on-time rate", ordering="on_time_rate")
     def on_time(self, obj):

@@ -41,6 +41,14 @@ class Supplier(models.Model):
         editable=False,
         help_text="Share of POs received in the last 365 days on or before their expected date.",
     )
+    in_full_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Share of POs received in the last 365 days that were not closed short.",
+    )
     receipts_count = models.IntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
@@ -59,3 +67,46 @@ class Supplier(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SupplierDeliveryDay(models.Model):
+    """The purchase orders of one supplier completed (moved to ``received``) on one day: the
+    running totals the 365-day rates are computed from (table ``supplier_delivery_days``).
+
+    One row per supplier and day, incremented by ``suppliers.services.record_completed_order``;
+    a rate over the last 365 days reads at most 366 rows per supplier through the unique index.
+    """
+
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.CASCADE,
+        db_column="supplier_id",
+        related_name="delivery_days",
+        db_index=False,
+    )
+    day = models.DateField()
+    completed_count = models.IntegerField(default=0, db_default=0)
+    # POs with an expected delivery date (the on-time rate's denominator), and those on time.
+    judged_count = models.IntegerField(default=0, db_default=0)
+    on_time_count = models.IntegerField(default=0, db_default=0)
+    in_full_count = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        db_table = "supplier_delivery_days"
+        ordering = ["supplier", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "day"], name="supplier_delivery_days_key"),
+            models.CheckConstraint(
+                condition=Q(
+                    judged_count__lte=models.F("completed_count"),
+                    on_time_count__lte=models.F("judged_count"),
+                    in_full_count__lte=models.F("completed_count"),
+                    on_time_count__gte=0,
+                    in_full_count__gte=0,
+                ),
+                name="supplier_delivery_days_counts_consistent",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.supplier_id} {self.day}: {self.completed_count} completed"

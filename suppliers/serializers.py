@@ -46,6 +46,7 @@ class SupplierSerializer(serializers.ModelSerializer):
             "expected_lead_time_days",
             "lead_time_stddev_days",
             "on_time_rate",
+            "in_full_rate",
             "receipts_count",
         ]
         read_only_fields = [
@@ -54,5 +55,6 @@ class SupplierSerializer(serializers.ModelSerializer):
             "expected_lead_time_days",
             "lead_time_stddev_days",
             "on_time_rate",
+            "in_full_rate",
             "receipts_count",
         ]

@@ -35,6 +35,7 @@ SUPPLIER_EXAMPLES = [
             "expected_lead_time_days": None,
             "lead_time_stddev_days": None,
             "on_time_rate": None,
+            "in_full_rate": None,
             "receipts_count": 0,
         },
     ),

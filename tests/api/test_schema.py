@@ -23,6 +23,18 @@ OPERATIONS = {
         "415",
         "503",
     },
+    ("/purchase-orders/{po_id}/receipts", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "412",
+        "414",
+        "415",
+        "503",
+    },
     ("/stock-levels", "get"): {"200", "400", "401", "404", "414", "503"},
     ("/stock-adjustments", "post"): {"201", "400", "401", "403", "404", "409", "414", "415", "503"},
     ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
@@ -32,6 +44,7 @@ BODIES = {
     ("/suppliers", "post"): "SupplierRequest",
     ("/purchase-orders", "post"): "PurchaseOrderCreateRequest",
     ("/purchase-orders/{po_id}", "patch"): "PatchedPurchaseOrderUpdateRequest",
+    ("/purchase-orders/{po_id}/receipts", "post"): "ReceiptCreateRequest",
     ("/stock-adjustments", "post"): "StockAdjustmentCreateRequest",
 }
 PO_STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
@@ -169,6 +182,7 @@ def test_request_bodies_required_fields(schema):
         "PurchaseOrderCreateRequest": {"supplier_id", "line_items"},
         "PatchedPurchaseOrderUpdateRequest": set(),
         "StockAdjustmentCreateRequest": {"reason"},
+        "ReceiptCreateRequest": {"lines"},
     }
     line = component(schema, "LineItemInputRequest")
     assert set(line["required"]) == {"item_type", "location_id", "quantity", "unit_price"}
@@ -332,3 +346,26 @@ def test_links_chain_supplier_purchase_order_and_its_moves(schema):
     }
     assert move["requestBody"] == {"status": "$response.body#/available_transitions/0"}
     assert ("purchase_orders_partial_update", "200", "MovePurchaseOrder") in links
+
+
+def test_the_receipt_operation_describes_its_body_and_answer(schema):
+    op = operation(schema, "/purchase-orders/{po_id}/receipts", "post")
+    body = component(schema, "ReceiptCreateRequest")
+    assert set(body["properties"]) == {"lines", "note", "close"}
+    assert body["required"] == ["lines"]
+    answer = component(
+        schema, op["responses"]["201"]["content"]["application/json"]["schema"]["$ref"]
+    )
+    assert list(answer["properties"]) == [
+        "receipt_id",
+        "po_id",
+        "received_by",
+        "received_at",
+        "note",
+        "lines",
+        "purchase_order",
+    ]
+    po = component(schema, "PurchaseOrder")
+    assert {"receipt_status", "receipts"} <= set(po["properties"])
+    line = component(schema, po["properties"]["line_items"]["items"]["$ref"])
+    assert {"quantity_received", "quantity_open"} <= set(line["properties"])

@@ -32,6 +32,11 @@ def test_the_dictionaries_name_the_seeded_rows():
         str(seed.PO_LOCATION_ID),
         str(seed.STOCK_LOCATION_ID),
     }
+    assert dictionary("line_item_ids") == [
+        str(seed.line_item_id(po_id))
+        for status in (POStatus.APPROVED, POStatus.SHIPPED)
+        for po_id in seed.PO_IDS[status]
+    ]
     for binding in CONFIG["parameters"].values():
         assert binding["dictionary"] in CONFIG["dictionaries"]
 

@@ -213,7 +213,11 @@ def test_get_returns_the_po_with_an_etag(create_po, reader_client):
         "available_transitions",
         "line_items",
         "status_history",
+        "receipt_status",
+        "receipts",
     ]
+    assert list(body["line_items"][0])[-2:] == ["quantity_received", "quantity_open"]
+    assert (body["receipt_status"], body["receipts"]) == ("none", [])
     # A reader may change nothing.
     assert body["available_transitions"] == []
 

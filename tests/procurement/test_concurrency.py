@@ -100,3 +100,33 @@ def test_approval_racing_cancellation_leaves_a_consistent_state(make_client, po_
         if with_if_match:
             # Both asked for the version they saw: exactly one wins.
             assert len(successes) == 1
+
+
+def test_eight_concurrent_receipts_never_take_a_line_past_its_quantity(make_client, po_in):
+    """8 receipts of 3 on a line of 10: at most 3 are accepted (9 <= 10), the others are 409
+    ``over_receipt``; the stock holds exactly what was accepted."""
+    po = po_in("shipped", line_items=[line("tent", 10)])
+    line_item = po.line_items.get()
+    clients = [
+        make_client(f"warehouse-{n}", perms=["procurement.change_purchaseorder"]) for n in range(8)
+    ]
+    body = {"lines": [{"line_item_id": str(line_item.line_item_id), "quantity": 3}]}
+
+    responses = run_together(
+        [
+            lambda c=c: c.post(f"/purchase-orders/{po.po_id}/receipts", body, format="json")
+            for c in clients
+        ]
+    )
+
+    accepted = [r for r in responses if r.status_code == 201]
+    refused = [r for r in responses if r.status_code != 201]
+    assert {r.status_code for r in refused} <= {409}
+    assert {r.json()["code"] for r in refused} <= {"over_receipt"}
+    accepted_total = 3 * len(accepted)
+    assert accepted_total <= 10
+    assert len(accepted) == 3
+    line_item.refresh_from_db()
+    assert line_item.quantity_received == accepted_total
+    assert StockLevel.objects.get(item_type="tent").quantity_on_hand == accepted_total
+    assert StockAdjustment.objects.filter(po_id=po.po_id).count() == len(accepted)

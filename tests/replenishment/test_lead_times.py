@@ -139,15 +139,19 @@ def test_on_time_rate_is_null_without_receipts_in_the_year():
     assert supplier.receipts_count == 1
 
 
-def test_refresh_uses_three_statements_whatever_the_receipts():
-    supplier = SupplierFactory(lead_time_days=5)
-    for i in range(12):
-        received_po(supplier=supplier, approved_at=NOW - (100 - i) * DAY, lead_time_days=4)
-    with CaptureQueriesContext(connection) as queries:
-        refresh_supplier_performance(supplier_id=supplier.supplier_id, now=NOW)
-    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 3
-    assert "FOR UPDATE" in statements[0]
+def test_refresh_uses_the_same_statements_whatever_the_receipts():
+    """The repair reads the history in a fixed number of statements (the lock first)."""
+    counts = []
+    for receipts in (1, 12):
+        supplier = SupplierFactory(lead_time_days=5)
+        for i in range(receipts):
+            received_po(supplier=supplier, approved_at=NOW - (100 - i) * DAY, lead_time_days=4)
+        with CaptureQueriesContext(connection) as queries:
+            refresh_supplier_performance(supplier_id=supplier.supplier_id, now=NOW)
+        statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+        assert "FOR UPDATE" in statements[0]
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
 
 
 def test_refresh_unknown_supplier_is_not_found():
