@@ -73,3 +73,6 @@ class WriteCount(models.Model):
 
     class Meta:
         db_table = "api_write_counts"
+
+    def __str__(self):
+        return f"{self.writes} write(s) of user {self.user_id} from {self.window_start}"

@@ -68,9 +68,12 @@ def revoke_api_tokens(*, token_ids, by_user=None):
         missing = set(map(str, token_ids)) - {str(token.pk) for token in found}
         if missing:
             raise NotFound(f"No API token {sorted(missing)[0]}.", field="token_id")
-        if by_user is not None and not by_user.is_superuser:
-            if any(token.user_id != by_user.pk for token in found):
-                raise PermissionDenied("You may revoke only your own API tokens.")
+        if (
+            by_user is not None
+            and not by_user.is_superuser
+            and any(token.user_id != by_user.pk for token in found)
+        ):
+            raise PermissionDenied("You may revoke only your own API tokens.")
         return ApiToken.objects.filter(
             pk__in=[token.pk for token in found], revoked_at__isnull=True
         ).update(revoked_at=timezone.now())
