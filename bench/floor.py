@@ -6,9 +6,10 @@ A plain WSGI callable that answers the benchmarked requests with the statements 
 (captured with ``python -m bench.capture``: token lookup by the key's SHA-256, permission loads,
 counts, page selects, row locks, updates, inserts, alert sync, savepoints) through a psycopg
 ``ConnectionPool`` of the app's sizes and checks (``DB_POOL_*``), client-side binding like
-Django's cursors, and orjson. The bodies have the app's keys and formats (``tests/bench/test_floor.py`` compares them). What it
-leaves out is what a framework adds: routing tables, middleware, serializers, validation layers,
-the ORM's SQL compiler and model instances, logging.
+Django's cursors, and orjson. The bodies have the app's keys and formats
+(``tests/bench/test_floor.py`` compares them). What it leaves out is what a framework adds:
+routing tables, middleware, serializers, validation layers, the ORM's SQL compiler and model
+instances, logging.
 
 Only what the benchmark sends is served: ``GET /stock-levels`` (``location_id``, ``item_type``,
 ``page``, ``page_size``), ``GET /reorder-alerts`` (``page``, ``page_size``), ``POST
