@@ -35,7 +35,8 @@ def verify_static_manifest():
             f"The static files are not collected: {location} does not exist, so every admin "
             f"page would fail. {hint}"
         )
-    missing = sorted(_shipped_files() - set(storage.load_manifest()))
+    hashed_files, _manifest_hash = storage.load_manifest()
+    missing = sorted(_shipped_files() - set(hashed_files))
     if missing:
         raise ImproperlyConfigured(
             f"The static files manifest {location} lacks {len(missing)} file(s) that the "
