@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/procurement
-# The suite runs with production-like settings (DEBUG off) on PostgreSQL.
+# The suite runs with production-like settings (DEBUG off) on PostgreSQL, without collectstatic:
+# static files are served from the apps under their plain names (WHITENOISE_USE_FINDERS).
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) DJANGO_DEBUG=0 DJANGO_SECRET_KEY=test-only-secret-key \
-	DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+	DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_ALLOWED_HOSTS=testserver,localhost,127.0.0.1 \
+	WHITENOISE_USE_FINDERS=1
 
 .PHONY: install run test fuzz lint format check-deploy backup restore test-ops
 

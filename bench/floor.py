@@ -3,12 +3,13 @@
     gunicorn -c gunicorn.conf.py bench.floor:application
 
 A plain WSGI callable that answers the benchmarked requests with the statements the app sends
-(captured with ``python -m bench.capture``: token lookup, permission loads, counts, page selects,
-row locks, updates, inserts, alert sync, savepoints) through a psycopg ``ConnectionPool`` of the
-app's sizes and checks (``DB_POOL_*``), client-side binding like Django's cursors, and orjson. The
-bodies have the app's keys and formats (``tests/bench/test_floor.py`` compares them). What it
-leaves out is what a framework adds: routing tables, middleware, serializers, validation layers,
-the ORM's SQL compiler and model instances, logging.
+(captured with ``python -m bench.capture``: token lookup by the key's SHA-256, permission loads,
+counts, page selects, row locks, updates, inserts, alert sync, savepoints) through a psycopg
+``ConnectionPool`` of the app's sizes and checks (``DB_POOL_*``), client-side binding like
+Django's cursors, and orjson. The bodies have the app's keys and formats
+(``tests/bench/test_floor.py`` compares them). What it leaves out is what a framework adds:
+routing tables, middleware, serializers, validation layers, the ORM's SQL compiler and model
+instances, logging.
 
 Only what the benchmark sends is served: ``GET /stock-levels`` (``location_id``, ``item_type``,
 ``page``, ``page_size``), ``GET /reorder-alerts`` (``page``, ``page_size``), ``POST
@@ -16,6 +17,7 @@ Only what the benchmark sends is served: ``GET /stock-levels`` (``location_id``,
 ``PATCH /purchase-orders/{id}`` ``{"status": "received"}``. Anything else is a 404 or a 400.
 """
 
+import hashlib
 import json
 import math
 import os
@@ -60,13 +62,15 @@ statement_hook = None
 # --- SQL, as the app sends it ----------------------------------------------------------------
 
 AUTH_SQL = (
-    'SELECT "authtoken_token"."key", "authtoken_token"."user_id", "authtoken_token"."created", '
+    'SELECT "api_tokens"."token_id", "api_tokens"."user_id", "api_tokens"."name", '
+    '"api_tokens"."key_hash", "api_tokens"."key_prefix", "api_tokens"."created_at", '
+    '"api_tokens"."expires_at", "api_tokens"."revoked_at", '
     '"auth_user"."id", "auth_user"."password", "auth_user"."last_login", '
     '"auth_user"."is_superuser", "auth_user"."username", "auth_user"."first_name", '
     '"auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", '
-    '"auth_user"."is_active", "auth_user"."date_joined" FROM "authtoken_token" INNER JOIN '
-    '"auth_user" ON ("authtoken_token"."user_id" = "auth_user"."id") '
-    'WHERE "authtoken_token"."key" = %s LIMIT 21'
+    '"auth_user"."is_active", "auth_user"."date_joined" FROM "api_tokens" INNER JOIN '
+    '"auth_user" ON ("api_tokens"."user_id" = "auth_user"."id") '
+    'WHERE "api_tokens"."key_hash" = %s LIMIT 21'
 )
 PERMS_SQL = (
     '(SELECT "django_content_type"."app_label" AS "content_type__app_label", '
@@ -463,10 +467,18 @@ class Request:
             )
         if len(parts) != 2:
             raise HttpError(401, "authentication_failed", "Invalid token header.")
-        row = self.sql(AUTH_SQL, [parts[1]]).fetchone()
-        if row is None or not row[12]:
+        key_hash = hashlib.sha256(parts[1].encode()).hexdigest()
+        row = self.sql(AUTH_SQL, [key_hash]).fetchone()
+        if row is None:
             raise HttpError(401, "authentication_failed", "Invalid token.")
-        return {"id": row[3], "is_superuser": row[6], "username": row[7], "is_active": row[12]}
+        expires_at, revoked_at, is_active = row[6], row[7], row[17]
+        if revoked_at is not None:
+            raise HttpError(401, "authentication_failed", "Token revoked.")
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            raise HttpError(401, "authentication_failed", "Token expired.")
+        if not is_active:
+            raise HttpError(401, "authentication_failed", "User inactive or deleted.")
+        return {"id": row[8], "is_superuser": row[11], "username": row[12], "is_active": is_active}
 
     def has_perm(self, perm):
         """The app's backend: the user's and their groups' permissions, in one query, once."""

@@ -146,6 +146,11 @@ def django_env(database_url):
         DJANGO_SECRET_KEY=env.get("DJANGO_SECRET_KEY") or secrets.token_hex(32),
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        # No collectstatic: the API serves no static file (procurement_site.staticfiles).
+        WHITENOISE_USE_FINDERS="1",
+        # wrk writes as fast as it can from one user: the write limit (one upsert per write,
+        # accounts.rate_limits) is off, in the app as in the floor.
+        API_WRITE_RATE="",
     )
     return env
 

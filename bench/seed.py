@@ -15,8 +15,10 @@ same run inserted.
 """
 
 import argparse
+import hashlib
 import secrets
 import time
+import uuid
 
 import psycopg
 
@@ -256,18 +258,18 @@ def grow_stock_levels(conninfo, *, stock_levels, log=print):
 
 def create_bench_user(conninfo):
     """A user holding every permission (not a superuser, so permission checks run as for
-    staff) and its API token; returns the token's key. An existing bench user keeps its token,
-    so that every tool of one run (wrk, bench.profile) authenticates alike."""
+    staff) and a new API token of it; returns the token's key (only its hash is stored, so each
+    call issues a token of its own: an existing bench user gets one more)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("SET search_path = procurement, public")
         existing = conn.execute(
-            "SELECT t.key FROM authtoken_token t JOIN auth_user u ON u.id = t.user_id "
-            "WHERE u.username = %s",
-            [BENCH_USERNAME],
+            "SELECT u.id FROM auth_user u WHERE u.username = %s", [BENCH_USERNAME]
         ).fetchone()
+        key = secrets.token_urlsafe(32)
         if existing:
-            return existing[0]
-        key = secrets.token_hex(20)
+            # Only the key's hash is stored: a new token for this run's tools.
+            _insert_token(conn, existing[0], key)
+            return key
         with conn.transaction():
             [user_id] = conn.execute(
                 """
@@ -282,11 +284,17 @@ def create_bench_user(conninfo):
                 "SELECT %s, id FROM auth_permission",
                 [user_id],
             )
-            conn.execute(
-                "INSERT INTO authtoken_token (key, user_id, created) VALUES (%s, %s, now())",
-                [key, user_id],
-            )
+            _insert_token(conn, user_id, key)
     return key
+
+
+def _insert_token(conn, user_id, key):
+    """An API token as accounts.services.create_api_token stores it: the key's SHA-256."""
+    conn.execute(
+        "INSERT INTO api_tokens (token_id, user_id, name, key_hash, key_prefix, created_at) "
+        "VALUES (%s, %s, 'bench', %s, %s, now())",
+        [uuid.uuid4(), user_id, hashlib.sha256(key.encode()).hexdigest(), key[:8]],
+    )
 
 
 def _create_indexes(conn, statements):

@@ -25,3 +25,40 @@ class SingleQueryModelBackend(ModelBackend):
                 perms = own.union(groups.order_by().values_list(*columns))
             user_obj._perm_cache = {f"{app}.{codename}" for app, codename in perms}
         return user_obj._perm_cache
+
+
+def client_ip(request):
+    """The client's address, for django-axes' lockouts (username + address).
+
+    Without a proxy (``TRUSTED_PROXY_COUNT`` 0) it is ``REMOTE_ADDR``. Behind N trusted proxies,
+    each appending the address it was reached from to ``X-Forwarded-For``, it is the N-th entry
+    from the right: what the outermost proxy saw. Entries further left were sent by the client
+    and are ignored, so a client cannot pick the address it is counted under."""
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [
+        address.strip()
+        for address in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if address.strip()
+    ]
+    return forwarded[-count] if len(forwarded) >= count else remote
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a locked-out sign-in (``AXES_LOCKOUT_CALLABLE``): a page saying
+    why, for how long and how an administrator lifts it, with status 429."""
+    from axes.helpers import get_client_username, get_cool_off
+    from django.conf import settings
+    from django.shortcuts import render
+
+    cool_off = get_cool_off(request)
+    context = {
+        "username": get_client_username(request, credentials) or "",
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "cooloff_minutes": round(cool_off.total_seconds() / 60) if cool_off else None,
+    }
+    return render(request, "admin/locked_out.html", context, status=429)

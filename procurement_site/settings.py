@@ -5,11 +5,15 @@ Without ``DATABASE_URL`` the service runs on an embedded SQLite file so that ``m
 any machine; production and the test suite run on PostgreSQL, schema ``procurement``.
 """
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from accounts.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,14 +38,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "suppliers",
     "stock",
     "procurement",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: answers a locked-out login attempt with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "procurement_site.urls"
@@ -133,29 +143,40 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# `make run` (debug) and servers started with WHITENOISE_USE_FINDERS=1 (the test suite's) serve
+# static files straight from the apps, without a prior collectstatic, under their plain names.
+# Otherwise (production) the names carry a content hash from the manifest that `collectstatic`
+# writes into STATIC_ROOT; procurement_site.wsgi refuses to start without it
+# (procurement_site.staticfiles).
+WHITENOISE_USE_FINDERS = DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if WHITENOISE_USE_FINDERS
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-# Tests and `make run` serve static files without a prior collectstatic.
-WHITENOISE_USE_FINDERS = DEBUG or env.bool("WHITENOISE_USE_FINDERS", default=False)
 
 # --- API ------------------------------------------------------------------------------------
-# Django's ModelBackend, with a user's permissions loaded in one query (procurement_site/auth.py).
-AUTHENTICATION_BACKENDS = ["procurement_site.auth.SingleQueryModelBackend"]
+# django-axes first (it refuses a locked-out login before the password is checked), then Django's
+# ModelBackend with a user's permissions loaded in one query (procurement_site/auth.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "procurement_site.auth.SingleQueryModelBackend",
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # `Authorization: Token <key>` against the hashed tokens of `accounts`.
+        "procurement_site.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # Writes per user (API_WRITE_RATE below); reads are not limited.
+    "DEFAULT_THROTTLE_CLASSES": ["procurement_site.api.throttling.WriteRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["procurement_site.api.permissions.ModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "procurement_site.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -181,13 +202,58 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI from the service's own static files (drf-spectacular-sidecar, pinned), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name for the purchase-order status set, wherever a field uses it (status, transitions).
     "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "procurement.models.POStatus"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # OpenAPI links between operations (supplier -> purchase order -> next status).
         "procurement_site.api.schema.add_links",
+        # 429 (API_WRITE_RATE) on every write operation.
+        "procurement_site.api.schema.add_write_limit_responses",
     ],
+}
+
+# --- Limits (contract "Tokens and limits") ----------------------------------------------------
+# Writes (POST, PATCH, DELETE) per user through the API, in DRF's rate syntax (`600/minute`,
+# `20/second`, `10000/day`); empty: no limit. Beyond it: 429 `throttled` with Retry-After.
+API_WRITE_RATE = env.str("API_WRITE_RATE", default="600/minute")
+parse_rate(API_WRITE_RATE)  # a bad value stops the start-up here, with what is expected
+
+# The admin login (django-axes): after AXES_FAILURE_LIMIT failed attempts for one username from
+# one address, that pair is refused (even with the right password) for the cool-off, which a new
+# failed attempt restarts; a success clears the count. `manage.py axes_reset_username <name>`
+# lifts a lockout early.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "procurement_site.auth.locked_out"
+# The client's address: REMOTE_ADDR, or behind DJANGO_TRUSTED_PROXY_COUNT proxies the address
+# that the outermost of them saw (procurement_site.auth.client_ip).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "procurement_site.auth.client_ip"
+
+# Content Security Policy on every page (django-csp): scripts, styles, fonts, frames and form
+# targets from the service itself only; no inline script or style, no eval, no plugin, and no
+# page may frame it. The admin and Swagger UI (SpectacularSwaggerSplitView, whose start-up script
+# is a file of its own) work under it; images may also be data: URIs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
 }
 
 # --- Background work (Django's Tasks API, django-tasks backport; `manage.py db_worker`) --------

@@ -1,8 +1,7 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import ApiTokenFactory, UserFactory
 
 ALL_PERMS = [
     "suppliers.add_supplier",
@@ -16,9 +15,9 @@ ALL_PERMS = [
 
 
 def client_for(user):
-    """An API client authenticated with the user's token, as API consumers call."""
+    """An API client authenticated with a new API token of the user, as API consumers call."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
+    token = ApiTokenFactory(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     client.user = user
     return client

@@ -4,8 +4,9 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
+from accounts import services as account_services
+from accounts.models import ApiToken
 from procurement.models import POLineItem, PurchaseOrder
 from stock.models import StockLevel
 from suppliers.models import Supplier
@@ -34,11 +35,24 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.save()
 
 
-class TokenFactory(factory.django.DjangoModelFactory):
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """An API token issued by the service (only the key's hash is stored); the key, which the
+    database does not hold, is on the instance as ``key``."""
+
     class Meta:
-        model = Token
+        model = ApiToken
 
     user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"token {n}")
+    expires_in_days = None
+
+    @classmethod
+    def _create(cls, model_class, user, name, expires_in_days):
+        token, key = account_services.create_api_token(
+            user=user, name=name, expires_in_days=expires_in_days
+        )
+        token.key = key
+        return token
 
 
 class SupplierFactory(factory.django.DjangoModelFactory):

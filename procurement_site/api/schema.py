@@ -31,6 +31,7 @@ ERROR_DESCRIPTIONS = {
     409: "Conflicts with the current state.",
     412: "`If-Match` given and not matching the current `ETag`.",
     415: "The body is not `application/json`.",
+    429: "Too many writes from this user (`API_WRITE_RATE`); retry after `Retry-After` seconds.",
     503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
 
@@ -145,7 +146,8 @@ class TokenAuthScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <key>`: a DRF token (`manage.py drf_create_token <username>`).",
+            "description": "`Token <key>`: an API token (`manage.py create_api_token <username>`; "
+            "stored hashed, named, revocable, may expire).",
         }
 
 
@@ -302,6 +304,33 @@ LINKS = {
         },
     },
 }
+
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+def add_write_limit_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every write operation may be answered 429
+    ``throttled`` (``API_WRITE_RATE``, procurement_site.api.throttling), with ``Retry-After``."""
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in WRITE_METHODS or not isinstance(operation, dict):
+                continue
+            operation["responses"]["429"] = {
+                "description": ERROR_DESCRIPTIONS[429],
+                "headers": {
+                    "Retry-After": {
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                        "description": "Seconds until the user's current window ends.",
+                        "required": True,
+                    }
+                },
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+            operation["responses"] = dict(
+                sorted(operation["responses"].items(), key=lambda item: item[0])
+            )
+    return result
 
 
 def add_links(result, generator, request, public):

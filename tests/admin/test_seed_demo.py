@@ -4,10 +4,14 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Count, Max, Min, Sum
+from django.test import RequestFactory
 
 from procurement.models import POStatus, POStatusChange, PurchaseOrder
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
 from suppliers.models import Supplier
+
+# A sign-in as the admin does it: django-axes, the first authentication backend, needs the request.
+LOGIN_REQUEST = RequestFactory().post("/admin/login/")
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +78,7 @@ def check_demo_users(seeded):
     assert roles["approver"] == ["Approvers"]
     assert roles["warehouse"] == ["Warehouse staff"]
     assert all(users[name].is_staff for name in ("clerk", "approver", "approver2", "warehouse"))
-    assert authenticate(username="approver", password="demo-pass-123") is not None
+    assert authenticate(LOGIN_REQUEST, username="approver", password="demo-pass-123") is not None
     assert "Password of the demo users: demo-pass-123" in seeded
     assert "approver   Approvers" in seeded
 
@@ -113,6 +117,6 @@ def test_existing_users_are_kept(db):
     out = seed(password="demo-pass-123")
 
     assert "clerk      Procurement clerks (existing user: password unchanged)" in out
-    clerk = authenticate(username="clerk", password="mine")
+    clerk = authenticate(LOGIN_REQUEST, username="clerk", password="mine")
     assert clerk is not None
     assert [group.name for group in clerk.groups.all()] == ["Procurement clerks"]

@@ -7,9 +7,9 @@ from django.core.management import call_command
 
 OPERATIONS = {
     ("/suppliers", "get"): {"200", "400", "401", "404", "414", "503"},
-    ("/suppliers", "post"): {"201", "400", "401", "403", "414", "415", "503"},
+    ("/suppliers", "post"): {"201", "400", "401", "403", "414", "415", "429", "503"},
     ("/purchase-orders", "get"): {"200", "400", "401", "404", "414", "503"},
-    ("/purchase-orders", "post"): {"201", "400", "401", "403", "414", "415", "503"},
+    ("/purchase-orders", "post"): {"201", "400", "401", "403", "414", "415", "429", "503"},
     ("/purchase-orders/{po_id}", "get"): {"200", "401", "404", "414", "503"},
     ("/purchase-orders/{po_id}", "patch"): {
         "200",
@@ -21,6 +21,7 @@ OPERATIONS = {
         "412",
         "414",
         "415",
+        "429",
         "503",
     },
     ("/purchase-orders/{po_id}/receipts", "post"): {
@@ -36,7 +37,18 @@ OPERATIONS = {
         "503",
     },
     ("/stock-levels", "get"): {"200", "400", "401", "404", "414", "503"},
-    ("/stock-adjustments", "post"): {"201", "400", "401", "403", "404", "409", "414", "415", "503"},
+    ("/stock-adjustments", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "404",
+        "409",
+        "414",
+        "415",
+        "429",
+        "503",
+    },
     ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
 }
 LISTS = [path for path, method in OPERATIONS if method == "get" and "{" not in path]
@@ -109,7 +121,11 @@ def test_every_error_response_has_the_error_body_and_its_headers(schema):
             content = responses[status]["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
             headers = responses[status].get("headers", {})
-            expected = {"401": {"WWW-Authenticate"}, "503": {"Retry-After"}}.get(status, set())
+            expected = {
+                "401": {"WWW-Authenticate"},
+                "429": {"Retry-After"},
+                "503": {"Retry-After"},
+            }.get(status, set())
             assert set(headers) == expected, (path, method, status)
             assert all(header["required"] for header in headers.values())
 

@@ -30,9 +30,10 @@ def _conninfo():
 
 
 @pytest.fixture
-def bench_db(transactional_db):
+def bench_db(transactional_db, settings):
     """A small seeded database (some levels with a reorder-point calculation), the bench user's
-    token, and the floor serving from it."""
+    token, and the floor serving from it. No write limit, as in bench.run."""
+    settings.API_WRITE_RATE = ""
     conninfo = _conninfo()
     seed.seed(
         conninfo,

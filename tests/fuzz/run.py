@@ -136,6 +136,11 @@ def _django_env(database_url, **extra):
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECURE_SSL_REDIRECT="0",
         DB_POOL="0",
+        # No collectstatic here: serve the apps' static files (procurement_site.staticfiles).
+        WHITENOISE_USE_FINDERS="1",
+        # Schemathesis sends writes as fast as the server answers, from one user: no write limit
+        # (tests/api/test_write_limit.py covers it).
+        API_WRITE_RATE="",
         PYTHONDONTWRITEBYTECODE="1",
     )
     env.update(extra)

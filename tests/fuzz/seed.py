@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from accounts.services import create_api_token
 from procurement import services as po_services
 from procurement.models import POStatus
 from stock.models import AdjustmentReason
@@ -137,7 +137,8 @@ def seed():
                 reason="seeded",
             )
 
-    return Token.objects.create(user=fuzzer).key
+    _token, key = create_api_token(user=fuzzer, name="schemathesis")
+    return key
 
 
 def main():

@@ -552,7 +552,16 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
     listing = schema["paths"]["/purchase-orders"]
     detail = schema["paths"]["/purchase-orders/{po_id}"]
 
-    assert set(listing["post"]["responses"]) == {"201", "400", "401", "403", "414", "415", "503"}
+    assert set(listing["post"]["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "414",
+        "415",
+        "429",
+        "503",
+    }
     assert set(detail["patch"]["responses"]) == {
         "200",
         "400",
@@ -563,6 +572,7 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
         "412",
         "414",
         "415",
+        "429",
         "503",
     }
     assert set(detail["get"]["responses"]) == {"200", "401", "404", "414", "503"}

@@ -38,7 +38,10 @@ def user():
 def test_the_settings_use_it():
     from django.conf import settings
 
-    assert settings.AUTHENTICATION_BACKENDS == ["procurement_site.auth.SingleQueryModelBackend"]
+    assert settings.AUTHENTICATION_BACKENDS == [
+        "axes.backends.AxesStandaloneBackend",
+        "procurement_site.auth.SingleQueryModelBackend",
+    ]
 
 
 def test_own_and_group_permissions_in_one_query_then_cached(user):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from contextlib import suppress
 
 import psycopg
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 
+from accounts.models import hash_key
 from procurement_site.api.errors import exception_handler, json_500
 from procurement_site.middleware import DatabaseUnavailableMiddleware
 from tests.site.databases import connect, database_url, throwaway_database
@@ -198,6 +200,8 @@ def _server_env(database, proxy_port, http_port):
         DB_POOL_TIMEOUT_SECONDS="2",
         GUNICORN_BIND=f"127.0.0.1:{http_port}",
         GUNICORN_WORKERS="1",
+        # No collectstatic here: serve the apps' static files (procurement_site.staticfiles).
+        WHITENOISE_USE_FINDERS="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
@@ -212,9 +216,9 @@ def _token_for_new_user(database):
             "VALUES ('!', false, 'outage-probe', '', '', '', false, true, now()) RETURNING id"
         ).fetchone()
         conn.execute(
-            "INSERT INTO procurement.authtoken_token (key, user_id, created) "
-            "VALUES (%s, %s, now())",
-            [key, user_id],
+            "INSERT INTO procurement.api_tokens (token_id, user_id, name, key_hash, key_prefix, "
+            "created_at) VALUES (%s, %s, 'outage probe', %s, %s, now())",
+            [uuid.uuid4(), user_id, hash_key(key), key[:8]],
         )
     return key
 

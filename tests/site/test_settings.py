@@ -10,7 +10,17 @@ import pytest
 from django.conf import settings as django_settings
 
 # Everything settings.py reads; the test process's own values are left out of each run.
-SETTINGS_PREFIXES = ("DJANGO_", "DB_", "DATABASE_URL", "BACKUP_", "PG_BIN_DIR", "LOG_LEVEL")
+SETTINGS_PREFIXES = (
+    "DJANGO_",
+    "DB_",
+    "DATABASE_URL",
+    "BACKUP_",
+    "PG_BIN_DIR",
+    "LOG_LEVEL",
+    "WHITENOISE_",
+    "API_WRITE_RATE",
+    "AXES_",
+)
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),

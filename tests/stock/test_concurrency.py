@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
 from stock.services import StockChange, record_adjustments
-from tests.factories import TokenFactory, UserFactory
+from tests.factories import ApiTokenFactory, UserFactory
 from tests.stock.factories import stocked_level
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -45,7 +45,7 @@ def run_together(work, count):
 @pytest.fixture
 def clients():
     """One API client per thread, all with the permission to adjust (made before threads start)."""
-    token = TokenFactory(user=UserFactory(username="floor", perms=["stock.add_stockadjustment"]))
+    token = ApiTokenFactory(user=UserFactory(username="floor", perms=["stock.add_stockadjustment"]))
     clients = [APIClient() for _ in range(THREADS)]
     for client in clients:
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
