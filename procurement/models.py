@@ -63,12 +63,23 @@ def has_line_items(po):
     return po.line_items.exists()
 
 
+# ``approved_by`` is the service page's VARCHAR(100); Django's usernames may have 150 characters.
+APPROVER_NAME_MAX_LENGTH = 100
+
+
+def approver_name_fits(user):
+    """A username longer than ``approved_by`` holds cannot be recorded as the approver, and a
+    cut-down name would name someone else (or nobody): such a user may not approve or reject."""
+    return len(user.get_username()) <= APPROVER_NAME_MAX_LENGTH
+
+
 def may_approve(po, user):
     """Approving and rejecting need the permission, and nobody approves their own PO."""
     return (
         user.has_perm(CHANGE_PERMISSION)
         and user.has_perm(APPROVE_PERMISSION)
         and user.get_username() != po.created_by
+        and approver_name_fits(user)
     )
 
 
@@ -97,7 +108,7 @@ class PurchaseOrder(FSMModelMixin, models.Model):
     )
     total_amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = FixedCharField(max_length=3, default="USD", db_default="USD")
-    approved_by = models.CharField(max_length=100, null=True, blank=True)
+    approved_by = models.CharField(max_length=APPROVER_NAME_MAX_LENGTH, null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -20,15 +20,18 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
+from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from procurement.models import (
     APPROVE_PERMISSION,
+    APPROVER_NAME_MAX_LENGTH,
     CHANGE_PERMISSION,
     TRANSITION_METHODS,
     POLineItem,
     POStatus,
     POStatusChange,
     PurchaseOrder,
+    approver_name_fits,
     in_machine_order,
 )
 from procurement.replenishment import expected_delivery_date, refresh_supplier_performance
@@ -86,6 +89,7 @@ def clean_status(value):
     return POStatus(status)
 
 
+@retry_on_transient_conflict
 def create_purchase_order(*, supplier_id, line_items, created_by, currency=DEFAULT_CURRENCY):
     """Create a draft PO with its lines; ``total_amount`` is the sum of the line totals.
 
@@ -103,6 +107,7 @@ def create_purchase_order(*, supplier_id, line_items, created_by, currency=DEFAU
     return po
 
 
+@retry_on_transient_conflict
 def update_purchase_order(
     *,
     po_id,
@@ -299,6 +304,13 @@ def _not_permitted(po, target, user):
         return PermissionDenied(
             f"Changing a purchase order's status needs the permission {CHANGE_PERMISSION}."
         )
+    if user.has_perm(APPROVE_PERMISSION) and not approver_name_fits(user):
+        return PermissionDenied(
+            f"Your username has {len(user.get_username())} characters; a purchase order records "
+            f"its approver in at most {APPROVER_NAME_MAX_LENGTH}, so you cannot approve or reject. "
+            "An administrator can give you a shorter username.",
+            code="username_too_long",
+        )
     if user.has_perm(APPROVE_PERMISSION):
         return PermissionDenied(
             "You created this purchase order; someone else must approve or reject it.",
@@ -490,6 +502,7 @@ class AlertPurchaseOrders:
     skipped: tuple
 
 
+@retry_on_transient_conflict
 def raise_purchase_orders_for_alerts(*, alert_ids, user):
     """Turn open reorder alerts into draft purchase orders, one per supplier (and currency), in
     one transaction.

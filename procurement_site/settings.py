@@ -162,12 +162,18 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["procurement_site.api.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["procurement_site.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "procurement_site.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+
+# Request bodies: at most this many bytes (else 413 `request_too_large`; Django's default, made
+# explicit: the largest purchase order, 500 lines, is about 100 KB) and this many levels of nested
+# arrays and objects (else 400 `too_deep`; the deepest body the API takes has 3).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+API_MAX_JSON_DEPTH = 32
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NovaTrek Inventory Procurement API",

@@ -1,7 +1,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from common.errors import NotFound
-from suppliers.models import Supplier
+from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier
 
 _DAYS = Decimal("0.001")
 _RATE = Decimal("0.0001")
@@ -42,9 +42,11 @@ def update_supplier_performance(
     """Store a supplier's performance figures, computed from its received purchase orders by
     ``procurement.replenishment.refresh_supplier_performance``. One ``UPDATE``; the caller holds
     the supplier's row lock so that two receipts do not overwrite each other's figures."""
+    # Capped at the longest lead time a supplier may declare: a receipt of a PO approved at an
+    # absurd time (restored or hand-edited data) must not overflow numeric(8,3) and fail.
     updated = Supplier.objects.filter(pk=supplier_id).update(
-        expected_lead_time_days=_quantize(expected_lead_time_days, _DAYS),
-        lead_time_stddev_days=_quantize(lead_time_stddev_days, _DAYS),
+        expected_lead_time_days=_quantize(_capped(expected_lead_time_days), _DAYS),
+        lead_time_stddev_days=_quantize(_capped(lead_time_stddev_days), _DAYS),
         on_time_rate=_quantize(on_time_rate, _RATE),
         receipts_count=receipts_count,
     )
@@ -56,3 +58,7 @@ def _quantize(value, step):
     if value is None:
         return None
     return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _capped(days):
+    return None if days is None else min(days, MAX_LEAD_TIME_DAYS)
