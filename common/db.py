@@ -18,14 +18,16 @@ import functools
 import logging
 
 import psycopg
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, Error, InterfaceError, OperationalError, connection
 
 from common.errors import Conflict
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
-TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})  # statement timeout (query canceled), lock timeout
+TIMEOUT_SQLSTATES = frozenset(
+    {"57014", "55P03"}
+)  # statement timeout (query canceled), lock timeout
 # admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
 CONNECTION_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
@@ -44,7 +46,7 @@ def sqlstate(exc):
 
 
 def _is_database_error(exc):
-    return isinstance(exc, DatabaseError | psycopg.Error)
+    return isinstance(exc, Error | psycopg.Error)
 
 
 def is_transient_conflict(exc):

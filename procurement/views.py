@@ -176,7 +176,7 @@ def if_match_versions(request):
         return None
     if not _IF_MATCH.fullmatch(header):
         raise InvalidInput(
-            "If-Match is not a list of entity tags (e.g. \"3\") or *.",
+            'If-Match is not a list of entity tags (e.g. "3") or *.',
             code="invalid_header",
             field="If-Match",
         )

@@ -179,7 +179,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "NovaTrek Inventory Procurement API",
     "DESCRIPTION": (
         "Purchasing workflows, supplier relationships and stock replenishment. "
-        "Every error body has one shape: see the `Error` schema."
+        "Every error body has one shape: see the `Error` schema. "
+        f"Request bodies are JSON of at most {DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (else 413 "
+        f"`request_too_large`) nested at most {API_MAX_JSON_DEPTH} levels of arrays and objects "
+        "deep (else 400 `too_deep`)."
     ),
     "VERSION": "2.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -191,6 +194,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # OpenAPI links between operations (supplier -> purchase order -> next status).
         "procurement_site.api.schema.add_links",
+        # 413 and the nesting limit on every operation that takes a body.
+        "procurement_site.api.schema.add_body_limits",
     ],
 }
 

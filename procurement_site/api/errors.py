@@ -13,6 +13,7 @@ import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
+from django.db import Error as DjangoDatabaseError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -70,8 +71,7 @@ def database_timeout_body():
     return error_body(
         503,
         "database_timeout",
-        "A database statement took too long and was cancelled; nothing was written. "
-        "Retry shortly.",
+        "A database statement took too long and was cancelled; nothing was written. Retry shortly.",
     )
 
 
@@ -101,9 +101,7 @@ def _database_error_answer(exc):
         logger.error("database statement timed out (SQLSTATE %s)", db.sqlstate(exc), exc_info=exc)
         return 503, database_timeout_body()
     if db.is_transient_conflict(exc):
-        logger.warning(
-            "transient database conflict (SQLSTATE %s)", db.sqlstate(exc), exc_info=exc
-        )
+        logger.warning("transient database conflict (SQLSTATE %s)", db.sqlstate(exc), exc_info=exc)
         return 409, conflict_retry_body()
     return None, None
 
@@ -162,7 +160,7 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
-    elif isinstance(exc, DatabaseError | psycopg.Error):
+    elif isinstance(exc, DjangoDatabaseError | psycopg.Error):
         status_code, body = _database_error_answer(exc)
         if body is not None:
             response = _response(body, status_code)
