@@ -201,10 +201,13 @@ def test_a_real_deadlock_and_timeout_are_classified_apart_from_an_outage():
         other.execute("INSERT INTO deadlock_probe VALUES (1), (2)")
     try:
         deadlock = _provoke_a_deadlock()
-        with pytest.raises(OperationalError) as timed_out, transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = '50ms'")
-                cursor.execute("SELECT pg_sleep(5)")
+        with (
+            pytest.raises(OperationalError) as timed_out,
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL statement_timeout = '50ms'")
+            cursor.execute("SELECT pg_sleep(5)")
     finally:
         with side_connection() as other:
             other.autocommit = True
@@ -238,11 +241,14 @@ def _provoke_a_deadlock():
             other.execute("SELECT 1 FROM deadlock_probe WHERE id = 1 FOR UPDATE")
 
     thread = threading.Thread(target=other_side, daemon=True)
-    with pytest.raises(OperationalError) as raised, transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM deadlock_probe WHERE id = 1 FOR UPDATE")
-            thread.start()
-            assert ready.wait(WAIT_SECONDS)
-            cursor.execute("SELECT 1 FROM deadlock_probe WHERE id = 2 FOR UPDATE")
+    with (
+        pytest.raises(OperationalError) as raised,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT 1 FROM deadlock_probe WHERE id = 1 FOR UPDATE")
+        thread.start()
+        assert ready.wait(WAIT_SECONDS)
+        cursor.execute("SELECT 1 FROM deadlock_probe WHERE id = 2 FOR UPDATE")
     thread.join(WAIT_SECONDS)
     return raised.value
