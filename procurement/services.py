@@ -52,6 +52,10 @@ MAX_REASON_LENGTH = 2000
 DEFAULT_CURRENCY = "USD"
 # ISO 4217 codes that name no money: "no currency" and the testing code.
 NON_CURRENCIES = frozenset({"XXX", "XTS"})
+# The ISO 4217 codes a purchase order may be in (upper case, as stored).
+CURRENCY_CODES = tuple(
+    sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in NON_CURRENCIES)
+)
 
 _UNSET = object()
 

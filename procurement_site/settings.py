@@ -189,13 +189,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # One name for the purchase-order status set, wherever a field uses it (status, transitions).
-    "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "procurement.models.POStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "PurchaseOrderStatusEnum": "procurement.models.POStatus",
+        "CurrencyEnum": "procurement.serializers.CURRENCY_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # OpenAPI links between operations (supplier -> purchase order -> next status).
         "procurement_site.api.schema.add_links",
         # 413 and the nesting limit on every operation that takes a body.
         "procurement_site.api.schema.add_body_limits",
+        # POST /stock-adjustments: one schema per reason (oneOf, discriminator `reason`).
+        "stock.openapi.add_adjustment_variants",
     ],
 }
 
