@@ -54,7 +54,7 @@ BODIES = {
     ("/suppliers", "post"): "SupplierRequest",
     ("/purchase-orders", "post"): "PurchaseOrderCreateRequest",
     ("/purchase-orders/{po_id}", "patch"): "PatchedPurchaseOrderUpdateRequest",
-    ("/stock-adjustments", "post"): "StockAdjustmentCreateRequest",
+    ("/stock-adjustments", "post"): "StockAdjustmentRequest",
 }
 PO_STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
 
@@ -191,7 +191,8 @@ def test_request_bodies_required_fields(schema):
         "SupplierRequest": {"name", "contact_email", "lead_time_days"},
         "PurchaseOrderCreateRequest": {"supplier_id", "line_items"},
         "PatchedPurchaseOrderUpdateRequest": set(),
-        "StockAdjustmentCreateRequest": {"reason"},
+        # One schema per reason (see test_stock_adjustment_request_constraints).
+        "StockAdjustmentRequest": set(),
     }
     line = component(schema, "LineItemInputRequest")
     assert set(line["required"]) == {"item_type", "location_id", "quantity", "unit_price"}
@@ -223,7 +224,10 @@ def test_supplier_request_constraints(schema):
 def test_purchase_order_request_constraints(schema):
     create = component(schema, "PurchaseOrderCreateRequest")["properties"]
     assert create["supplier_id"]["format"] == "uuid"
-    assert create["currency"]["pattern"] == "^[A-Za-z]{3}$"
+    currency = component(schema, create["currency"]["allOf"][0]["$ref"])["enum"]
+    assert {"USD", "usd", "EUR", "eur", "CHF"} <= set(currency)
+    assert not {"XXX", "xxx", "XTS", "Usd", "ABC"} & set(currency)
+    assert len(currency) == 2 * len({code.upper() for code in currency})
     assert create["line_items"]["maxItems"] == 500
     line = component(schema, "LineItemInputRequest")["properties"]
     assert line["location_id"]["format"] == "uuid"
@@ -243,25 +247,41 @@ def test_purchase_order_request_constraints(schema):
 
 
 def test_stock_adjustment_request_constraints(schema):
-    props = component(schema, "StockAdjustmentCreateRequest")["properties"]
-    reason_ref = props["reason"].get("$ref") or props["reason"]["allOf"][0]["$ref"]
-    assert component(schema, reason_ref)["enum"] == [
-        "correction",
-        "damage",
-        "receipt",
-        "consumption",
-        "count",
-    ]
-    for name in ("stock_id", "location_id"):
-        assert (props[name]["format"], props[name]["nullable"]) == ("uuid", True)
-    assert (props["counted_quantity"]["minimum"], props["counted_quantity"]["nullable"]) == (
-        0,
-        True,
-    )
-    assert props["quantity_delta"]["minimum"] == -props["quantity_delta"]["maximum"]
-    note = _blank_or(props["note"])
-    assert note["maxLength"] == 1000
-    assert not re.search(note["pattern"], "a\x00b")
+    body = component(schema, "StockAdjustmentRequest")
+    mapping = body["discriminator"]["mapping"]
+    assert body["discriminator"]["propertyName"] == "reason"
+    assert [ref["$ref"] for ref in body["oneOf"]] == list(mapping.values())
+    amounts = {}
+    for reason, ref in mapping.items():
+        naming, fields = component(schema, ref)["allOf"]
+        assert naming == {
+            "oneOf": [
+                {"$ref": "#/components/schemas/StockLevelById"},
+                {"$ref": "#/components/schemas/StockLevelByPair"},
+            ]
+        }
+        props = fields["properties"]
+        assert props["reason"] == {"type": "string", "enum": [reason]}
+        [amount] = set(fields["required"]) - {"reason"}
+        prop = props[amount]
+        amounts[reason] = (amount, prop["minimum"], prop["maximum"], prop.get("not"))
+        other = ({"quantity_delta", "counted_quantity"} - {amount}).pop()
+        assert props[other]["enum"] == [None]
+        note = _blank_or(props["note"])
+        assert note["maxLength"] == 1000
+        assert not re.search(note["pattern"], "a\x00b")
+    assert amounts == {
+        "correction": ("quantity_delta", -1_000_000, 1_000_000, {"enum": [0]}),
+        "damage": ("quantity_delta", -1_000_000, -1, None),
+        "receipt": ("quantity_delta", 1, 1_000_000, None),
+        "consumption": ("quantity_delta", -1_000_000, -1, None),
+        "count": ("counted_quantity", 0, 1_000_000, None),
+    }
+    by_id = component(schema, "StockLevelById")
+    by_pair = component(schema, "StockLevelByPair")
+    assert (by_id["required"], by_pair["required"]) == (["stock_id"], ["item_type", "location_id"])
+    assert by_id["properties"]["stock_id"]["format"] == "uuid"
+    assert by_pair["properties"]["item_type"]["maxLength"] == 50
 
 
 def _blank_or(prop):
