@@ -290,7 +290,13 @@ LINKS = {
     ("stock_adjustments_create", "201"): {
         "AdjustTheSameLevel": {
             "operationId": "stock_adjustments_create",
-            "requestBody": {"stock_id": "$response.body#/stock_id"},
+            # By id: the pair, if the adjustment at hand named the level by it, is left out
+            # (null), as StockLevelById requires.
+            "requestBody": {
+                "stock_id": "$response.body#/stock_id",
+                "item_type": None,
+                "location_id": None,
+            },
         },
         "ListTheLevel": {
             "operationId": "stock_levels_list",
