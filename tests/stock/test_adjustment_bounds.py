@@ -81,10 +81,11 @@ def test_the_schema_states_the_bounds(anon_client):
     for name, component in components.items():
         if "Adjustment" not in name or not name.endswith("Request"):
             continue
-        for field in ("quantity_delta", "counted_quantity"):
-            prop = component.get("properties", {}).get(field)
-            if prop and "maximum" in prop:
-                bounds.add((field, prop.get("minimum"), prop["maximum"]))
+        for part in [component, *component.get("allOf", [])]:
+            for field in ("quantity_delta", "counted_quantity"):
+                prop = part.get("properties", {}).get(field)
+                if prop and "maximum" in prop:
+                    bounds.add((field, prop.get("minimum"), prop["maximum"]))
     assert ("counted_quantity", 0, 1_000_000) in bounds
     assert all(abs(low) <= 1_000_000 and high <= 1_000_000 for _, low, high in bounds), bounds
 
