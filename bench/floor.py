@@ -139,9 +139,10 @@ ALERT_PAGE_SQL = (
     'SELECT "reorder_alerts"."alert_id", "reorder_alerts"."stock_id", '
     '"reorder_alerts"."quantity_at_open", "reorder_alerts"."reorder_point_at_open", '
     '"reorder_alerts"."po_id", "reorder_alerts"."created_at", "reorder_alerts"."resolved_at", '
-    f'{_ON_ORDER} AS "quantity_on_order", GREATEST(0, ((("stock_levels"."reorder_point" + '
-    '"stock_levels"."reorder_quantity") - "stock_levels"."quantity_on_hand") - '
-    f'{_ON_ORDER})) AS "suggested_quantity", {LEVEL_COLUMNS} FROM "reorder_alerts" INNER JOIN '
+    f'{_ON_ORDER} AS "quantity_on_order", GREATEST(0, (((("stock_levels"."reorder_point")::bigint '
+    '+ ("stock_levels"."reorder_quantity")::bigint) - ("stock_levels"."quantity_on_hand")::bigint)'
+    f' - ({_ON_ORDER})::bigint)) AS "suggested_quantity", {LEVEL_COLUMNS} FROM "reorder_alerts" '
+    "INNER JOIN "
     '"stock_levels" ON ("reorder_alerts"."stock_id" = "stock_levels"."stock_id") '
     'WHERE "reorder_alerts"."resolved_at" IS NULL ORDER BY "reorder_alerts"."created_at" ASC, '
     '"reorder_alerts"."alert_id" ASC {limit}'
@@ -940,31 +941,27 @@ def receive_purchase_order(request):
 
 
 def _receive_lines(request, *, lines, po_id, receipt_id, now):
-    """``record_adjustments(reason=po_receipt)``: lock the levels, create the missing ones (and
-    lock again), apply."""
+    """``record_adjustments(reason=po_receipt)``: create the missing levels (before any lock),
+    lock every level once, apply."""
     request.sql("SAVEPOINT floor_receipt")
     keys = sorted(
         {(item, location) for item, location, _ in lines}, key=lambda k: (k[0], str(k[1]))
     )
+    count = len(keys)
+    request.sql(
+        CREATE_LEVELS_SQL,
+        [
+            [uuid.uuid4() for _ in keys],
+            [item for item, _ in keys],
+            [location for _, location in keys],
+            [Int4(0)] * count,
+            [Int4(0)] * count,
+            [Int4(0)] * count,
+            [None] * count,
+            [None] * count,
+        ],
+    )
     levels = _lock_pairs(request, keys)
-    missing = set(keys) - {(level[1], level[2]) for level in levels}
-    if missing:
-        missing = sorted(missing, key=lambda k: (k[0], str(k[1])))
-        count = len(missing)
-        request.sql(
-            CREATE_LEVELS_SQL,
-            [
-                [uuid.uuid4() for _ in missing],
-                [item for item, _ in missing],
-                [location for _, location in missing],
-                [Int4(0)] * count,
-                [Int4(0)] * count,
-                [Int4(0)] * count,
-                [None] * count,
-                [None] * count,
-            ],
-        )
-        levels = _lock_pairs(request, keys)
     by_key = {(level[1], level[2]): level[0] for level in levels}
     _apply_changes(
         request,

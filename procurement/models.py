@@ -91,6 +91,16 @@ def shaped_by(po):
     return names
 
 
+# ``approved_by`` is the service page's VARCHAR(100); Django's usernames may have 150 characters.
+APPROVER_NAME_MAX_LENGTH = 100
+
+
+def approver_name_fits(user):
+    """A username longer than ``approved_by`` holds cannot be recorded as the approver, and a
+    cut-down name would name someone else (or nobody): such a user may not approve or reject."""
+    return len(user.get_username()) <= APPROVER_NAME_MAX_LENGTH
+
+
 def may_approve(po, user):
     """Approving and rejecting need the permission, and nobody approves or rejects a PO whose
     content they shaped (``shaped_by``)."""
@@ -98,6 +108,7 @@ def may_approve(po, user):
         user.has_perm(CHANGE_PERMISSION)
         and user.has_perm(APPROVE_PERMISSION)
         and user.get_username() not in shaped_by(po)
+        and approver_name_fits(user)
     )
 
 
@@ -126,7 +137,7 @@ class PurchaseOrder(FSMModelMixin, models.Model):
     )
     total_amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = FixedCharField(max_length=3, default="USD", db_default="USD")
-    approved_by = models.CharField(max_length=100, null=True, blank=True)
+    approved_by = models.CharField(max_length=APPROVER_NAME_MAX_LENGTH, null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)

@@ -34,7 +34,7 @@ from procurement.models import POLineItem, POStatus, PurchaseOrder, ReceiptStatu
 from procurement.selectors import latest_committed_lines
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts, sync_alerts_of
-from suppliers.models import Supplier
+from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier
 from suppliers.services import (
     rebuild_delivery_days,
     record_completed_order,
@@ -244,9 +244,14 @@ def expected_lead_time_days(supplier):
 def expected_delivery_date(*, supplier, at):
     """The day of ``at`` (in ``TIME_ZONE``) plus the supplier's expected lead time rounded up to
     whole days: a delivery promised within 7.2 days is expected on day 8, within 7 days on day 7.
-    """
-    days = math.ceil(expected_lead_time_days(supplier))
-    return timezone.localdate(at) + timedelta(days=days)
+    The lead time is capped at ``MAX_LEAD_TIME_DAYS`` (what the database allows a supplier to
+    declare), so that no stored figure makes the date overflow; a date past 9999-12-31 is that
+    day."""
+    days = min(math.ceil(expected_lead_time_days(supplier)), MAX_LEAD_TIME_DAYS)
+    try:
+        return timezone.localdate(at) + timedelta(days=max(days, 0))
+    except OverflowError:
+        return date.max
 
 
 # --- Reorder points -----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from procurement.models import (
     ReceiptStatus,
 )
 from procurement.services import (
+    CURRENCY_CODES,
     MAX_ITEM_TYPE_LENGTH,
     MAX_LINES,
     MAX_NOTE_LENGTH,
@@ -26,11 +27,13 @@ from procurement_site.api.fields import (
     DecimalStringField,
     StrictBooleanField,
     StrictCharField,
+    StrictChoiceField,
     StrictIntegerField,
     StrictUUIDField,
 )
 
-CURRENCY_PATTERN = r"^[A-Za-z]{3}$"
+# ISO 4217 codes in upper or lower case (stored and returned in upper case): the OpenAPI enum.
+CURRENCY_CHOICES = [*CURRENCY_CODES, *(code.lower() for code in CURRENCY_CODES)]
 
 
 class LineItemInputSerializer(serializers.Serializer):
@@ -64,14 +67,12 @@ def _line_items_field(**kwargs):
 
 
 def _currency_field(help_text):
-    return StrictCharField(
-        required=False, pattern=CURRENCY_PATTERN, trim_whitespace=False, help_text=help_text
-    )
+    return StrictChoiceField(choices=CURRENCY_CHOICES, required=False, help_text=help_text)
 
 
 class PurchaseOrderCreateSerializer(serializers.Serializer):
     supplier_id = StrictUUIDField(help_text="An existing, active supplier.")
-    currency = _currency_field("ISO 4217 code, any case; default USD.")
+    currency = _currency_field("ISO 4217 code, upper or lower case; default USD.")
     line_items = _line_items_field()
 
 
@@ -88,7 +89,7 @@ class PurchaseOrderUpdateSerializer(serializers.Serializer):
         help_text="Why: required to reject, kept in the history for any status change.",
     )
     supplier_id = StrictUUIDField(required=False, help_text="Drafts only.")
-    currency = _currency_field("Drafts only. ISO 4217 code, any case.")
+    currency = _currency_field("Drafts only. ISO 4217 code, upper or lower case.")
     line_items = _line_items_field(required=False)
 
 

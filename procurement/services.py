@@ -21,10 +21,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
+from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from procurement.models import (
     ADD_PERMISSION,
     APPROVE_PERMISSION,
+    APPROVER_NAME_MAX_LENGTH,
     CHANGE_PERMISSION,
     TRANSITION_METHODS,
     POEdit,
@@ -35,6 +37,7 @@ from procurement.models import (
     Receipt,
     ReceiptLine,
     ReceiptStatus,
+    approver_name_fits,
     in_machine_order,
 )
 from procurement.replenishment import (
@@ -59,6 +62,10 @@ MAX_REASON_LENGTH = 2000
 DEFAULT_CURRENCY = "USD"
 # ISO 4217 codes that name no money: "no currency" and the testing code.
 NON_CURRENCIES = frozenset({"XXX", "XTS"})
+# The ISO 4217 codes a purchase order may be in (upper case, as stored).
+CURRENCY_CODES = tuple(
+    sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in NON_CURRENCIES)
+)
 
 _UNSET = object()
 
@@ -96,6 +103,7 @@ def clean_status(value):
     return POStatus(status)
 
 
+@retry_on_transient_conflict
 def create_purchase_order(*, supplier_id, line_items, created_by, currency=DEFAULT_CURRENCY):
     """Create a draft PO with its lines; ``total_amount`` is the sum of the line totals.
 
@@ -113,6 +121,7 @@ def create_purchase_order(*, supplier_id, line_items, created_by, currency=DEFAU
     return po
 
 
+@retry_on_transient_conflict
 def update_purchase_order(
     *,
     po_id,
@@ -567,6 +576,13 @@ def _not_permitted(po, target, user):
         return PermissionDenied(
             f"Changing a purchase order's status needs the permission {CHANGE_PERMISSION}."
         )
+    if user.has_perm(APPROVE_PERMISSION) and not approver_name_fits(user):
+        return PermissionDenied(
+            f"Your username has {len(user.get_username())} characters; a purchase order records "
+            f"its approver in at most {APPROVER_NAME_MAX_LENGTH}, so you cannot approve or reject. "
+            "An administrator can give you a shorter username.",
+            code="username_too_long",
+        )
     if user.has_perm(APPROVE_PERMISSION):
         return PermissionDenied(
             "You created, edited or submitted this purchase order; someone who did not shape it "
@@ -757,6 +773,7 @@ class AlertPurchaseOrders:
     skipped: tuple
 
 
+@retry_on_transient_conflict
 def raise_purchase_orders_for_alerts(*, alert_ids, user):
     """Turn open reorder alerts into draft purchase orders, one per supplier (and currency), in
     one transaction.

@@ -13,7 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from common.errors import NotFound
+from common.errors import InvalidInput, NotFound
 from procurement import selectors, services
 from procurement.filters import PurchaseOrderFilter
 from procurement.serializers import (
@@ -40,8 +40,13 @@ PO_ID_PARAMETER = OpenApiParameter(
     OpenApiParameter.PATH,
     description="The purchase order. Not a UUID, or unknown: 404.",
 )
-# RFC 9110: ``*`` or a list of entity tags. Only strong tags compare: a weak one never matches.
-IF_MATCH_PATTERN = r'^ *(\*|(W/)?"[!#-~]*"( *, *(W/)?"[!#-~]*")*) *$'
+# RFC 9110: ``If-Match = "*" / #entity-tag``. A ``#`` list may be empty and may hold empty
+# elements (section 5.6.1: ``[ element ] *( OWS "," OWS [ element ] )``), so an empty field value
+# and ``"1", ,"2"`` are valid; they name the versions they list (none for an empty value, which
+# therefore never matches: 412). Any other text is a 400. Only strong tags compare: a weak one
+# never matches.
+_ETAG = r'(W/)?"[!#-~]*"'
+IF_MATCH_PATTERN = rf"^[ \t]*(\*|({_ETAG})?([ \t]*,[ \t]*({_ETAG})?)*)[ \t]*$"
 IF_MATCH_HEADER = OpenApiParameter(
     "If-Match",
     {"type": "string", "pattern": IF_MATCH_PATTERN},
@@ -49,10 +54,13 @@ IF_MATCH_HEADER = OpenApiParameter(
     required=False,
     description=(
         "The `ETag` of the version you read (or a list of them, or `*`): the update applies only "
-        "if the PO is still at that version, else 412 and nothing changes. A value that names no "
-        "version of ours (a weak tag, malformed text) never matches."
+        "if the PO is still at that version, else 412 and nothing changes. RFC 9110's list "
+        "syntax: an empty value or empty list elements are valid (an empty value names no "
+        "version, so it never matches: 412); a weak tag never matches; text that is not an "
+        "entity-tag list is a 400 `invalid_header`."
     ),
 )
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 _ENTITY_TAG = re.compile(r'(W/)?"([^"]*)"')
 _UUID = re.compile(UUID_PATTERN)
 
@@ -168,9 +176,18 @@ def etag(po):
 
 def if_match_versions(request):
     """The versions an ``If-Match`` header names: ``None`` without one (or ``*``), else the set
-    of versions in its strong entity tags (empty when none is ours, which never matches)."""
+    of versions in its strong entity tags (empty when none is ours, which never matches).
+    ``InvalidInput`` (400) when the value is not RFC 9110's ``"*" / #entity-tag``."""
     header = request.headers.get("If-Match")
-    if header is None or header.strip() == "*":
+    if header is None:
+        return None
+    if not _IF_MATCH.fullmatch(header):
+        raise InvalidInput(
+            'If-Match is not a list of entity tags (e.g. "3") or *.',
+            code="invalid_header",
+            field="If-Match",
+        )
+    if header.strip(" \t") == "*":
         return None
     # A version has a few digits: a longer tag is none of ours (and Python refuses to parse
     # integers of 4300+ digits).

@@ -90,9 +90,11 @@ class HealthCheckMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """A database outage in a non-DRF view (admin, ...) is a 503 with the API's error shape.
+    """A database outage in a non-DRF view (admin, ...) is a 503 with the API's error shape; a
+    statement timeout a 503 ``database_timeout``, a deadlock a 409 ``conflict_retry`` (see
+    ``common.db``).
 
-    DRF views map it in ``procurement_site.api.errors.exception_handler``; an outage inside a
+    DRF views map them in ``procurement_site.api.errors.exception_handler``; one inside a
     middleware (e.g. saving the session) reaches ``handler500``, which maps it the same way.
     """
 
@@ -103,7 +105,4 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if errors.is_database_unavailable(exception):
-            logger.warning("database unavailable: %s", exception)
-            return errors.database_unavailable_response()
-        return None
+        return errors.database_error_response(exception)

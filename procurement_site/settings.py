@@ -185,18 +185,27 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["procurement_site.api.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["procurement_site.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "procurement_site.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Request bodies: at most this many bytes (else 413 `request_too_large`; Django's default, made
+# explicit: the largest purchase order, 500 lines, is about 100 KB) and this many levels of nested
+# arrays and objects (else 400 `too_deep`; the deepest body the API takes has 3).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+API_MAX_JSON_DEPTH = 32
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "NovaTrek Inventory Procurement API",
     "DESCRIPTION": (
         "Purchasing workflows, supplier relationships and stock replenishment. "
-        "Every error body has one shape: see the `Error` schema."
+        "Every error body has one shape: see the `Error` schema. "
+        f"Request bodies are JSON of at most {DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (else 413 "
+        f"`request_too_large`) nested at most {API_MAX_JSON_DEPTH} levels of arrays and objects "
+        "deep (else 400 `too_deep`)."
     ),
     "VERSION": "2.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -207,13 +216,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for the purchase-order status set, wherever a field uses it (status, transitions).
-    "ENUM_NAME_OVERRIDES": {"PurchaseOrderStatusEnum": "procurement.models.POStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "PurchaseOrderStatusEnum": "procurement.models.POStatus",
+        "CurrencyEnum": "procurement.serializers.CURRENCY_CHOICES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # OpenAPI links between operations (supplier -> purchase order -> next status).
         "procurement_site.api.schema.add_links",
         # 429 (API_WRITE_RATE) on every write operation.
         "procurement_site.api.schema.add_write_limit_responses",
+        # 413 and the nesting limit on every operation that takes a body.
+        "procurement_site.api.schema.add_body_limits",
+        # POST /stock-adjustments: one schema per reason (oneOf, discriminator `reason`).
+        "stock.openapi.add_adjustment_variants",
     ],
 }
 

@@ -3,7 +3,7 @@
 from django import forms
 
 from stock.models import AdjustmentReason, StockLevel
-from stock.services import CLIENT_REASONS, MAX_QUANTITY, NOTE_MAX_LENGTH
+from stock.services import CLIENT_REASONS, MAX_ADJUSTMENT, MAX_QUANTITY, NOTE_MAX_LENGTH
 
 
 class StockAdjustmentForm(forms.Form):
@@ -15,8 +15,8 @@ class StockAdjustmentForm(forms.Form):
     quantity_delta = forms.IntegerField(
         label="Amount",
         required=False,
-        min_value=-MAX_QUANTITY,
-        max_value=MAX_QUANTITY,
+        min_value=-MAX_ADJUSTMENT,
+        max_value=MAX_ADJUSTMENT,
         help_text=(
             "Units added (positive) or taken away (negative). Not zero; negative for damage and "
             "consumption, positive for a receipt. Leave empty for a count."
@@ -26,7 +26,7 @@ class StockAdjustmentForm(forms.Form):
         label="Counted quantity",
         required=False,
         min_value=0,
-        max_value=MAX_QUANTITY,
+        max_value=MAX_ADJUSTMENT,
         help_text="For a count only: the number of units counted on the shelf.",
     )
     note = forms.CharField(

@@ -4,8 +4,8 @@ The number on order for a stock level comes from purchase orders, which the stoc
 import; the procurement app registers a provider at start-up (``register_on_order_provider``).
 """
 
-from django.db.models import F, IntegerField, Value
-from django.db.models.functions import Greatest
+from django.db.models import BigIntegerField, F, IntegerField, Value
+from django.db.models.functions import Cast, Greatest
 
 from stock.models import ReorderAlert, StockLevel
 
@@ -38,7 +38,8 @@ def open_alerts():
 def list_open_alerts():
     """Open alerts with their stock level, ``quantity_on_order`` and ``suggested_quantity``
     annotated, in one query. ``suggested_quantity`` is computed by the database from the level's
-    current figures, so that it can be ordered and filtered on. The level's own figures are also
+    current figures, so that it can be ordered and filtered on, in ``bigint`` (it may exceed
+    2^31 - 1). The level's own figures are also
     aliased (``item_type``, ``location_id``, ``quantity_on_hand``, ``reorder_point``) for ordering.
     """
     return (
@@ -52,13 +53,15 @@ def list_open_alerts():
         )
         .annotate(quantity_on_order=quantity_on_order_expression("stock__"))
         .annotate(
+            # In bigint: reorder_point + reorder_quantity may pass 2^31 - 1 (each may be that
+            # large), which in PostgreSQL's integer arithmetic is an error, not a big number.
             suggested_quantity=Greatest(
-                Value(0),
-                F("stock__reorder_point")
-                + F("stock__reorder_quantity")
-                - F("stock__quantity_on_hand")
-                - F("quantity_on_order"),
-                output_field=IntegerField(),
+                Value(0, output_field=BigIntegerField()),
+                Cast("stock__reorder_point", BigIntegerField())
+                + Cast("stock__reorder_quantity", BigIntegerField())
+                - Cast("stock__quantity_on_hand", BigIntegerField())
+                - Cast("quantity_on_order", BigIntegerField()),
+                output_field=BigIntegerField(),
             )
         )
     )

@@ -7,7 +7,7 @@ from procurement_site.api.fields import (
     StrictUUIDField,
 )
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
-from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_QUANTITY, NOTE_MAX_LENGTH
+from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_ADJUSTMENT, NOTE_MAX_LENGTH
 
 
 class ReorderPointCalculationSerializer(serializers.ModelSerializer):
@@ -92,16 +92,16 @@ class StockAdjustmentCreateSerializer(serializers.Serializer):
     quantity_delta = StrictIntegerField(
         required=False,
         allow_null=True,
-        min_value=-MAX_QUANTITY,
-        max_value=MAX_QUANTITY,
-        help_text="The change; for every reason but `count`.",
+        min_value=-MAX_ADJUSTMENT,
+        max_value=MAX_ADJUSTMENT,
+        help_text="The change; for every reason but `count`. At most 1,000,000 units either way.",
     )
     counted_quantity = StrictIntegerField(
         required=False,
         allow_null=True,
         min_value=0,
-        max_value=MAX_QUANTITY,
-        help_text="The quantity counted; for `count` only.",
+        max_value=MAX_ADJUSTMENT,
+        help_text="The quantity counted; for `count` only. At most 1,000,000.",
     )
     note = StrictCharField(
         required=False,

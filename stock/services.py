@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
 
@@ -28,6 +29,9 @@ CLIENT_REASONS = (
 CREATING_REASONS = (AdjustmentReason.RECEIPT, AdjustmentReason.PO_RECEIPT)
 # The columns are PostgreSQL ``integer``s: a larger amount would fail in the database instead.
 MAX_QUANTITY = 2_147_483_647
+# One adjustment moves at most this many units, as one purchase order line orders at most this
+# many (``procurement.services.MAX_QUANTITY``); a count finds at most this many.
+MAX_ADJUSTMENT = 1_000_000
 NOTE_MAX_LENGTH = 1000
 ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
 
@@ -62,7 +66,8 @@ def record_adjustment(
 
     The returned adjustment's ``stock`` is the stock level as it is after the change.
     Raises ``InvalidInput`` (bad amount for the reason), ``NotFound`` (unknown stock level) or
-    ``Conflict`` (the stock would go below zero); nothing is written then.
+    ``Conflict`` (the stock would go below zero, or above what a level holds); nothing is
+    written then. A deadlock is retried once (``record_adjustments``).
     """
     if reason not in CLIENT_REASONS:
         raise InvalidInput(
@@ -85,6 +90,7 @@ def record_adjustment(
     return adjustment
 
 
+@retry_on_transient_conflict
 def record_adjustments(
     *,
     reason,
@@ -116,13 +122,12 @@ def record_adjustments(
 
     with transaction.atomic():
         stock_ids, keys = {c.stock_id for c in by_id}, {c.key for c in by_key}
-        levels = _lock_levels(stock_ids=stock_ids, keys=keys)
         if keys and reason in CREATING_REASONS:
-            missing = keys - {(level.item_type, level.location_id) for level in levels}
-            if missing:
-                _create_missing_levels(missing)
-                # Again, in primary-key order: the new levels (ours or a concurrent receipt's).
-                levels = _lock_levels(stock_ids=stock_ids, keys=keys)
+            # Before any level is locked: the insert may wait for a concurrent receipt creating
+            # the same level, and must not do so while holding locks that receipt then needs.
+            _create_missing_levels(keys)
+        # Once, in primary-key order, whatever was just created (by us or a concurrent receipt).
+        levels = _lock_levels(stock_ids=stock_ids, keys=keys)
         by_pk = {level.stock_id: level for level in levels}
         by_pair = {(level.item_type, level.location_id): level for level in levels}
 
@@ -138,10 +143,12 @@ def record_adjustments(
             else:
                 after = before + change.quantity_delta
             if after > MAX_QUANTITY:
-                raise InvalidInput(
-                    f"A change of {after - before} would take the stock of {level.item_type} at "
-                    f"{level.location_id} above {MAX_QUANTITY}.",
-                    field="quantity_delta",
+                raise Conflict(
+                    f"Stock of {level.item_type} at {level.location_id} (stock level "
+                    f"{level.stock_id}) is {before}; a change of {after - before} would take it "
+                    f"above {MAX_QUANTITY}, the most a stock level holds.",
+                    code="stock_level_full",
+                    extra={"quantity_on_hand": before, "stock_id": str(level.stock_id)},
                 )
             if after < 0:
                 raise Conflict(
@@ -182,6 +189,7 @@ def record_adjustments(
     return adjustments
 
 
+@retry_on_transient_conflict
 def update_reorder_settings(*, stock_id, reorder_point=None, reorder_quantity=None):
     """Change a level's reorder point and/or quantity, then open or resolve its alert."""
     for field, value in (("reorder_point", reorder_point), ("reorder_quantity", reorder_quantity)):
@@ -303,9 +311,9 @@ def _validate_amount(reason, change):
             raise InvalidInput(
                 "A count takes counted_quantity, not quantity_delta.", field="quantity_delta"
             )
-        if not 0 <= counted <= MAX_QUANTITY:
+        if not 0 <= counted <= MAX_ADJUSTMENT:
             raise InvalidInput(
-                f"counted_quantity must be from 0 to {MAX_QUANTITY}.", field="counted_quantity"
+                f"counted_quantity must be from 0 to {MAX_ADJUSTMENT}.", field="counted_quantity"
             )
         return
     if counted is not None:
@@ -320,8 +328,8 @@ def _validate_amount(reason, change):
         AdjustmentReason.PO_RECEIPT: (delta > 0, "must be positive for a receipt"),
     }
     ok, message = rules[reason]
-    if abs(delta) > MAX_QUANTITY:
-        ok, message = False, f"must be from -{MAX_QUANTITY} to {MAX_QUANTITY}"
+    if abs(delta) > MAX_ADJUSTMENT:
+        ok, message = False, f"must be from -{MAX_ADJUSTMENT} to {MAX_ADJUSTMENT}"
     if not ok:
         raise InvalidInput(f"quantity_delta {message}.", field="quantity_delta")
 
@@ -392,6 +400,7 @@ def _not_found(change):
     )
 
 
+@retry_on_transient_conflict
 def create_stock_level(*, item_type, location_id, reorder_point, reorder_quantity):
     """Register a stock level with nothing on hand (stock only ever arrives through adjustments)
     and open its alert at once when 0 is at or below its point. ``Conflict`` if the

@@ -1,8 +1,13 @@
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+
+# Ten years: the longest lead time a supplier may declare (API, admin and database alike), so that
+# delivery dates and the learned figures (numeric(8,3) columns) always stay in range.
+MAX_LEAD_TIME_DAYS = 3650
 
 
 class Supplier(models.Model):
@@ -11,7 +16,10 @@ class Supplier(models.Model):
     supplier_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     contact_email = models.EmailField(max_length=255)
-    lead_time_days = models.IntegerField(help_text="Declared lead time, in days.")
+    lead_time_days = models.IntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_LEAD_TIME_DAYS)],
+        help_text=f"Declared lead time, in days (0 to {MAX_LEAD_TIME_DAYS}).",
+    )
     rating = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     active = models.BooleanField(default=True, db_default=True)
     # Not on the service page: ordering by newest and auditing need a creation time.
@@ -58,6 +66,10 @@ class Supplier(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(lead_time_days__gte=0), name="suppliers_lead_time_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_time_days__lte=MAX_LEAD_TIME_DAYS),
+                name="suppliers_lead_time_at_most_3650",
             ),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=0, rating__lte=5),

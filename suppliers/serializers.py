@@ -9,7 +9,7 @@ from procurement_site.api.fields import (
     StrictEmailField,
     StrictIntegerField,
 )
-from suppliers.models import Supplier
+from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier
 
 # 0.00 to 5.00 with at most two decimals, as the text a client sends.
 RATING_PATTERN = r"^([0-4](\.[0-9]{1,2})?|5(\.0{1,2})?)$"
@@ -19,7 +19,7 @@ class SupplierSerializer(serializers.ModelSerializer):
     name = StrictCharField(max_length=200, allow_blank=False, trim_whitespace=True)
     contact_email = StrictEmailField(max_length=255)
     lead_time_days = StrictIntegerField(
-        min_value=0, max_value=3650, help_text="Declared lead time, in days."
+        min_value=0, max_value=MAX_LEAD_TIME_DAYS, help_text="Declared lead time, in days."
     )
     rating = DecimalStringField(
         max_digits=3,

@@ -6,7 +6,7 @@ from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, NullIf
 
 from common.errors import NotFound
-from suppliers.models import Supplier, SupplierDeliveryDay
+from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier, SupplierDeliveryDay
 
 # The on-time and in-full rates count the purchase orders completed in the last 365 days.
 RATE_WINDOW_DAYS = 365
@@ -59,9 +59,11 @@ def update_supplier_performance(
     ``procurement.replenishment``. One ``UPDATE``; the caller holds the supplier's row lock so
     that two receipts do not overwrite each other's figures. The 365-day rates are kept by
     ``refresh_supplier_rates``; ``on_time_rate`` may still be set directly (tests, repairs)."""
+    # Capped at the longest lead time a supplier may declare: a receipt of a PO approved at an
+    # absurd time (restored or hand-edited data) must not overflow numeric(8,3) and fail.
     figures = {
-        "expected_lead_time_days": _quantize(expected_lead_time_days, _DAYS),
-        "lead_time_stddev_days": _quantize(lead_time_stddev_days, _DAYS),
+        "expected_lead_time_days": _quantize(_capped(expected_lead_time_days), _DAYS),
+        "lead_time_stddev_days": _quantize(_capped(lead_time_stddev_days), _DAYS),
         "receipts_count": receipts_count,
     }
     if on_time_rate is not _KEEP:
@@ -158,3 +160,7 @@ def _quantize(value, step):
     if value is None:
         return None
     return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def _capped(days):
+    return None if days is None else min(days, MAX_LEAD_TIME_DAYS)

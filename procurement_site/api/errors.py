@@ -11,13 +11,16 @@ import sys
 
 import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.db import Error as DjangoDatabaseError
 from django.http import Http404, JsonResponse
-from psycopg_pool import PoolTimeout
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common import db
 from common import errors as domain
+from procurement_site.api.parsers import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +46,14 @@ DRF_CODES = {
 }
 
 
-# Errors meaning "the database cannot be reached right now": the pool gave no connection in time
-# (``PoolTimeout``, which Django usually wraps in its ``OperationalError``), the server refused or
-# dropped the connection. Retrying later can succeed, hence 503 rather than 500.
-DATABASE_UNAVAILABLE_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
 RETRY_AFTER_SECONDS = "5"
 
 
 def is_database_unavailable(exc):
-    return isinstance(exc, DATABASE_UNAVAILABLE_ERRORS)
+    """The database cannot be reached right now (see ``common.db``): the pool gave no connection
+    in time, the server refused or dropped the connection. Retrying later can succeed, hence 503
+    rather than 500. Deadlocks and timeouts are ``OperationalError``s too, but not outages."""
+    return db.is_connection_failure(exc)
 
 
 def database_unavailable_body():
@@ -69,6 +65,45 @@ def database_unavailable_response():
     response = JsonResponse(database_unavailable_body(), status=503)
     response["Retry-After"] = RETRY_AFTER_SECONDS
     return response
+
+
+def database_timeout_body():
+    return error_body(
+        503,
+        "database_timeout",
+        "A database statement took too long and was cancelled; nothing was written. Retry shortly.",
+    )
+
+
+def conflict_retry_body():
+    return error_body(409, "conflict_retry", db.CONFLICT_RETRY_MESSAGE)
+
+
+def database_error_response(exc):
+    """The answer to a database error that is not a bug, for Django views and middleware, or
+    ``None``: a connection failure (503 ``database_unavailable``, a warning without traceback),
+    a timeout (503 ``database_timeout``, an error with traceback), a deadlock or serialization
+    failure that reached the view (409 ``conflict_retry``, a warning with traceback)."""
+    status_code, body = _database_error_answer(exc)
+    if body is None:
+        return None
+    response = JsonResponse(body, status=status_code)
+    if status_code == 503:
+        response["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+def _database_error_answer(exc):
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable: %s", exc)
+        return 503, database_unavailable_body()
+    if db.is_timeout(exc):
+        logger.error("database statement timed out (SQLSTATE %s)", db.sqlstate(exc), exc_info=exc)
+        return 503, database_timeout_body()
+    if db.is_transient_conflict(exc):
+        logger.warning("transient database conflict (SQLSTATE %s)", db.sqlstate(exc), exc_info=exc)
+        return 409, conflict_retry_body()
+    return None, None
 
 
 RESERVED_KEYS = frozenset({"status", "code", "message", "fields"})
@@ -123,12 +158,17 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif is_database_unavailable(exc):
-        logger.warning("database unavailable: %s", exc)
-        response = _response(database_unavailable_body(), 503)
-        response["Retry-After"] = RETRY_AFTER_SECONDS
-        return response
-    elif isinstance(exc, DatabaseError):
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, DjangoDatabaseError | psycopg.Error):
+        status_code, body = _database_error_answer(exc)
+        if body is not None:
+            response = _response(body, status_code)
+            if status_code == 503:
+                response["Retry-After"] = RETRY_AFTER_SECONDS
+            return response
+
+    if isinstance(exc, DatabaseError | psycopg.Error):
         logger.exception("database error")
         body = error_body(500, "server_error", "The server failed to process the request.")
         return _response(body, 500)
@@ -175,14 +215,22 @@ def json_404(request, exception=None):
 def json_500(request):
     """Django's handler500; it runs while the exception is being handled, so ``sys.exc_info``
     tells a database outage (e.g. in a middleware loading the session) from a bug."""
-    if is_database_unavailable(sys.exc_info()[1]):
-        return database_unavailable_response()
+    response = database_error_response(sys.exc_info()[1])
+    if response is not None:
+        return response
     return JsonResponse(
         error_body(500, "server_error", "The server failed to process the request."), status=500
     )
 
 
 def json_400(request, exception=None):
+    """Django's handler400 (a ``SuspiciousOperation`` outside DRF): a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413, like in the API."""
+    if isinstance(exception, RequestDataTooBig):
+        too_large = RequestTooLarge()
+        return JsonResponse(
+            error_body(413, too_large.default_code, str(too_large.detail)), status=413
+        )
     return JsonResponse(error_body(400, "bad_request", "Bad request."), status=400)
 
 

@@ -44,7 +44,9 @@ class _JSONTypeMixin:
 class StrictCharField(_JSONTypeMixin, serializers.CharField):
     """A JSON string. ``max_length`` counts the characters as sent, before trimming, so that a
     string the document calls too long is refused whatever its surrounding spaces. ``pattern``
-    (searched as JSON Schema validators do) narrows the text further."""
+    narrows the text further: the whole value must match it (``fullmatch``), which is what the
+    anchored JSON Schema pattern means (in ECMA-262 ``$`` is the end of the text, while Python's
+    ``re.search`` lets ``$`` match before a final newline)."""
 
     default_error_messages = {"pattern": "Not in the expected form ({pattern})."}
 
@@ -58,7 +60,7 @@ class StrictCharField(_JSONTypeMixin, serializers.CharField):
             self._check_json_type(data)
             if self.max_length is not None and len(data) > self.max_length:
                 self.fail("max_length", max_length=self.max_length)
-            if self._regex is not None and not self._regex.search(data):
+            if self._regex is not None and not self._regex.fullmatch(data):
                 self.fail("pattern", pattern=self.pattern)
         return super().run_validation(data)
 
@@ -131,7 +133,7 @@ class DecimalStringField(_JSONTypeMixin, serializers.DecimalField):
 
     def to_internal_value(self, data):
         self._check_json_type(data)
-        if not self._regex.search(data):
+        if not self._regex.fullmatch(data):
             raise serializers.ValidationError(
                 f"A decimal string is required, e.g. {self._example()}.", code="invalid"
             )

@@ -10,6 +10,7 @@
 
 import copy
 
+from django.conf import settings
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -32,7 +33,9 @@ ERROR_DESCRIPTIONS = {
     412: "`If-Match` given and not matching the current `ETag`.",
     415: "The body is not `application/json`.",
     429: "Too many writes from this user (`API_WRITE_RATE`); retry after `Retry-After` seconds.",
-    503: "The database is unavailable; retry after `Retry-After` seconds.",
+    503: "The database is unavailable (code `database_unavailable`), or a statement took too long "
+    "and was cancelled (code `database_timeout`); nothing was written. Retry after "
+    "`Retry-After` seconds.",
 }
 
 
@@ -289,7 +292,13 @@ LINKS = {
     ("stock_adjustments_create", "201"): {
         "AdjustTheSameLevel": {
             "operationId": "stock_adjustments_create",
-            "requestBody": {"stock_id": "$response.body#/stock_id"},
+            # By id: the pair, if the adjustment at hand named the level by it, is left out
+            # (null), as StockLevelById requires.
+            "requestBody": {
+                "stock_id": "$response.body#/stock_id",
+                "item_type": None,
+                "location_id": None,
+            },
         },
         "ListTheLevel": {
             "operationId": "stock_levels_list",
@@ -343,4 +352,47 @@ def add_links(result, generator, request, public):
                 links = LINKS.get((operation.get("operationId"), status))
                 if links:
                     response["links"] = copy.deepcopy(links)
+    return result
+
+
+# --- Body limits --------------------------------------------------------------------------------
+
+
+CONFLICT_RETRY_DESCRIPTION = (
+    " Or the write collided with concurrent writes twice, a deadlock or serialization failure "
+    "(code `conflict_retry`): nothing was written; retry."
+)
+
+
+def add_body_limits(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation with a request body documents the
+    413 of a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` and, in its 400, the nesting limit (see
+    ``procurement_site.api.parsers``)."""
+    size, depth = settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.API_MAX_JSON_DEPTH
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "requestBody" not in operation:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses["413"] = {
+                "description": f"The body is larger than {size} bytes (code `request_too_large`).",
+                "content": copy.deepcopy(error),
+            }
+            if "400" in responses:
+                responses["400"]["description"] += (
+                    f" A body nested deeper than {depth} levels of arrays and objects (code "
+                    "`too_deep`)."
+                )
+            # Every write is a transaction that a deadlock or serialization failure can abort; it
+            # is retried once on the server, then answered 409 `conflict_retry`.
+            conflict = responses.setdefault(
+                "409",
+                {
+                    "description": "Conflicts with concurrent changes.",
+                    "content": copy.deepcopy(error),
+                },
+            )
+            conflict["description"] += CONFLICT_RETRY_DESCRIPTION
+            operation["responses"] = dict(sorted(responses.items()))
     return result

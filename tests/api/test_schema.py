@@ -7,9 +7,20 @@ from django.core.management import call_command
 
 OPERATIONS = {
     ("/suppliers", "get"): {"200", "400", "401", "404", "414", "503"},
-    ("/suppliers", "post"): {"201", "400", "401", "403", "414", "415", "429", "503"},
+    ("/suppliers", "post"): {"201", "400", "401", "403", "409", "413", "414", "415", "429", "503"},
     ("/purchase-orders", "get"): {"200", "400", "401", "404", "414", "503"},
-    ("/purchase-orders", "post"): {"201", "400", "401", "403", "414", "415", "429", "503"},
+    ("/purchase-orders", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "413",
+        "414",
+        "415",
+        "429",
+        "503",
+    },
     ("/purchase-orders/{po_id}", "get"): {"200", "401", "404", "414", "503"},
     ("/purchase-orders/{po_id}", "patch"): {
         "200",
@@ -19,6 +30,7 @@ OPERATIONS = {
         "404",
         "409",
         "412",
+        "413",
         "414",
         "415",
         "429",
@@ -44,6 +56,7 @@ OPERATIONS = {
         "403",
         "404",
         "409",
+        "413",
         "414",
         "415",
         "429",
@@ -57,7 +70,7 @@ BODIES = {
     ("/purchase-orders", "post"): "PurchaseOrderCreateRequest",
     ("/purchase-orders/{po_id}", "patch"): "PatchedPurchaseOrderUpdateRequest",
     ("/purchase-orders/{po_id}/receipts", "post"): "ReceiptCreateRequest",
-    ("/stock-adjustments", "post"): "StockAdjustmentCreateRequest",
+    ("/stock-adjustments", "post"): "StockAdjustmentRequest",
 }
 PO_STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
 
@@ -178,10 +191,11 @@ def test_etag_location_and_if_match_headers(schema):
     assert if_match["in"] == "header"
     assert not if_match.get("required", False)
     pattern = re.compile(if_match["schema"]["pattern"])
-    for value in ('"3"', "*", '"7", "3"', 'W/"3"'):
-        assert pattern.search(value), value
-    for value in ("", "3", "garbage", '"3'):
-        assert not pattern.search(value), value
+    # The server's own test of the header is this pattern, matched as JSON Schema matches it.
+    for value in ('"3"', "*", '"7", "3"', 'W/"3"', "", " , ", '"7", ,"3"'):
+        assert pattern.fullmatch(value), value
+    for value in ("3", "garbage", '"3', '"3"\n', "*\n", '* , "3"'):
+        assert not pattern.fullmatch(value), value
 
 
 def test_po_id_is_a_uuid_path_parameter(schema):
@@ -197,7 +211,8 @@ def test_request_bodies_required_fields(schema):
         "SupplierRequest": {"name", "contact_email", "lead_time_days"},
         "PurchaseOrderCreateRequest": {"supplier_id", "line_items"},
         "PatchedPurchaseOrderUpdateRequest": set(),
-        "StockAdjustmentCreateRequest": {"reason"},
+        # One schema per reason (see test_stock_adjustment_request_constraints).
+        "StockAdjustmentRequest": set(),
         "ReceiptCreateRequest": {"lines"},
     }
     line = component(schema, "LineItemInputRequest")
@@ -230,7 +245,10 @@ def test_supplier_request_constraints(schema):
 def test_purchase_order_request_constraints(schema):
     create = component(schema, "PurchaseOrderCreateRequest")["properties"]
     assert create["supplier_id"]["format"] == "uuid"
-    assert create["currency"]["pattern"] == "^[A-Za-z]{3}$"
+    currency = component(schema, create["currency"]["allOf"][0]["$ref"])["enum"]
+    assert {"USD", "usd", "EUR", "eur", "CHF"} <= set(currency)
+    assert not {"XXX", "xxx", "XTS", "Usd", "ABC"} & set(currency)
+    assert len(currency) == 2 * len({code.upper() for code in currency})
     assert create["line_items"]["maxItems"] == 500
     line = component(schema, "LineItemInputRequest")["properties"]
     assert line["location_id"]["format"] == "uuid"
@@ -250,25 +268,41 @@ def test_purchase_order_request_constraints(schema):
 
 
 def test_stock_adjustment_request_constraints(schema):
-    props = component(schema, "StockAdjustmentCreateRequest")["properties"]
-    reason_ref = props["reason"].get("$ref") or props["reason"]["allOf"][0]["$ref"]
-    assert component(schema, reason_ref)["enum"] == [
-        "correction",
-        "damage",
-        "receipt",
-        "consumption",
-        "count",
-    ]
-    for name in ("stock_id", "location_id"):
-        assert (props[name]["format"], props[name]["nullable"]) == ("uuid", True)
-    assert (props["counted_quantity"]["minimum"], props["counted_quantity"]["nullable"]) == (
-        0,
-        True,
-    )
-    assert props["quantity_delta"]["minimum"] == -props["quantity_delta"]["maximum"]
-    note = _blank_or(props["note"])
-    assert note["maxLength"] == 1000
-    assert not re.search(note["pattern"], "a\x00b")
+    body = component(schema, "StockAdjustmentRequest")
+    mapping = body["discriminator"]["mapping"]
+    assert body["discriminator"]["propertyName"] == "reason"
+    assert [ref["$ref"] for ref in body["oneOf"]] == list(mapping.values())
+    amounts = {}
+    for reason, ref in mapping.items():
+        naming, fields = component(schema, ref)["allOf"]
+        assert naming == {
+            "oneOf": [
+                {"$ref": "#/components/schemas/StockLevelById"},
+                {"$ref": "#/components/schemas/StockLevelByPair"},
+            ]
+        }
+        props = fields["properties"]
+        assert props["reason"] == {"type": "string", "enum": [reason]}
+        [amount] = set(fields["required"]) - {"reason"}
+        prop = props[amount]
+        amounts[reason] = (amount, prop["minimum"], prop["maximum"], prop.get("not"))
+        other = ({"quantity_delta", "counted_quantity"} - {amount}).pop()
+        assert props[other]["enum"] == [None]
+        note = _blank_or(props["note"])
+        assert note["maxLength"] == 1000
+        assert not re.search(note["pattern"], "a\x00b")
+    assert amounts == {
+        "correction": ("quantity_delta", -1_000_000, 1_000_000, {"enum": [0]}),
+        "damage": ("quantity_delta", -1_000_000, -1, None),
+        "receipt": ("quantity_delta", 1, 1_000_000, None),
+        "consumption": ("quantity_delta", -1_000_000, -1, None),
+        "count": ("counted_quantity", 0, 1_000_000, None),
+    }
+    by_id = component(schema, "StockLevelById")
+    by_pair = component(schema, "StockLevelByPair")
+    assert (by_id["required"], by_pair["required"]) == (["stock_id"], ["item_type", "location_id"])
+    assert by_id["properties"]["stock_id"]["format"] == "uuid"
+    assert by_pair["properties"]["item_type"]["maxLength"] == 50
 
 
 def _blank_or(prop):

@@ -294,3 +294,34 @@ def test_a_body_that_is_not_json_is_415_with_the_error_shape(admin_client_api):
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
     assert not Supplier.objects.exists()
+
+
+# --- Full-match patterns: what the OpenAPI pattern refuses, the server refuses --------------------
+
+
+@pytest.mark.parametrize("currency", ["usd\n", "USD\n", "\nusd"])
+def test_a_currency_with_a_newline_is_400(admin_client_api, currency):
+    supplier = SupplierFactory()
+    body = {"supplier_id": str(supplier.supplier_id), "currency": currency, "line_items": []}
+
+    assert_400_naming(admin_client_api.post("/purchase-orders", body, format="json"), "currency")
+    assert not PurchaseOrder.objects.exists()
+
+
+@pytest.mark.parametrize("price", ["1.50\n", "1.50\r\n", "1.50 "])
+def test_a_price_with_a_trailing_newline_is_400(admin_client_api, price):
+    supplier = SupplierFactory()
+    body = {"supplier_id": str(supplier.supplier_id), "line_items": [line(unit_price=price)]}
+
+    assert_400_naming(
+        admin_client_api.post("/purchase-orders", body, format="json"), "line_items.0.unit_price"
+    )
+    assert not PurchaseOrder.objects.exists()
+
+
+@pytest.mark.parametrize("rating", ["4.25\n", "5\n"])
+def test_a_rating_with_a_trailing_newline_is_400(admin_client_api, rating):
+    response = admin_client_api.post("/suppliers", {**SUPPLIER, "rating": rating}, format="json")
+
+    assert_400_naming(response, "rating")
+    assert not Supplier.objects.exists()

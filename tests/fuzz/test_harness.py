@@ -27,7 +27,6 @@ def test_the_dictionaries_name_the_seeded_rows():
         str(seed.ACTIVE_SUPPLIER_ID),
         str(seed.INACTIVE_SUPPLIER_ID),
     }
-    assert set(dictionary("stock_ids")) == {str(seed.STOCKED_LEVEL_ID), str(seed.LOW_LEVEL_ID)}
     assert set(dictionary("location_ids")) == {
         str(seed.PO_LOCATION_ID),
         str(seed.STOCK_LOCATION_ID),

@@ -731,6 +731,7 @@ def test_schema_documents_the_stock_endpoints(anon_client):
             "403",
             "404",
             "409",
+            "413",
             "414",
             "415",
             "429",
@@ -748,5 +749,6 @@ def test_schema_documents_the_stock_endpoints(anon_client):
             assert content["schema"]["$ref"] == "#/components/schemas/Error"
     post_op = paths["/stock-adjustments"]["post"]
     assert post_op["requestBody"]["content"]["application/json"]["examples"]
-    reasons = schema["components"]["schemas"]["StockAdjustmentCreateReasonEnum"]["enum"]
+    body = schema["components"]["schemas"]["StockAdjustmentRequest"]
+    reasons = body["discriminator"]["mapping"]
     assert set(reasons) == {"correction", "damage", "receipt", "consumption", "count"}
