@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from integrations.events import record_events
 from procurement.models import (
     APPROVE_PERMISSION,
     CHANGE_PERMISSION,
@@ -100,6 +101,7 @@ def create_purchase_order(*, supplier_id, line_items, created_by, currency=DEFAU
             supplier=supplier, currency=currency, total_amount=total, created_by=created_by
         )
         _insert_lines(po, lines)
+        record_events(entity="purchase_order", action="created", objects=[po], actor=created_by)
     return po
 
 
@@ -163,6 +165,11 @@ def update_purchase_order(
         if target == POStatus.RECEIVED:
             # Reads the received POs back, this one included: after the save.
             refresh_supplier_performance(supplier_id=po.supplier_id, now=now)
+        # Draft edits are "updated"; a status change is named after its target ("submitted"...).
+        for action in (["updated"] if editing else []) + ([target.value] if target else []):
+            record_events(
+                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
+            )
     return po
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "suppliers",
     "stock",
     "procurement",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         # OpenAPI links between operations (supplier -> purchase order -> next status).
         "procurement_site.api.schema.add_links",
+        # Idempotency-Key, its 409/422 answers and Idempotent-Replayed on every POST and PATCH.
+        "procurement_site.api.idempotency.document_idempotency",
     ],
 }
 
@@ -197,6 +200,19 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# --- Integrations: idempotent writes, events, webhooks (docs/integrations.md) ------------------
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# Seconds before each retry of a failed webhook attempt; then the delivery is marked failed.
+WEBHOOK_RETRY_DELAYS = [
+    int(delay)
+    for delay in env.list(
+        "WEBHOOK_RETRY_DELAYS", default=["5", "300", "1800", "7200", "18000", "36000"]
+    )
+    if str(delay).strip()
+]
+# Development and tests only: lets webhooks target http and private or loopback addresses.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 # --- Domain settings -------------------------------------------------------------------------
 DEFAULT_LEAD_TIME_DAYS = env.int("DEFAULT_LEAD_TIME_DAYS", default=7)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("suppliers.urls")),
     path("", include("stock.urls")),
     path("", include("procurement.urls")),
+    path("", include("integrations.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("healthz", health.healthz, name="healthz"),

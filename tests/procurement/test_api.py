@@ -548,7 +548,18 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
     listing = schema["paths"]["/purchase-orders"]
     detail = schema["paths"]["/purchase-orders/{po_id}"]
 
-    assert set(listing["post"]["responses"]) == {"201", "400", "401", "403", "414", "415", "503"}
+    # 409 and 422: the Idempotency-Key answers (docs/integrations.md).
+    assert set(listing["post"]["responses"]) == {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "414",
+        "415",
+        "422",
+        "503",
+    }
     assert set(detail["patch"]["responses"]) == {
         "200",
         "400",
@@ -559,6 +570,7 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
         "412",
         "414",
         "415",
+        "422",
         "503",
     }
     assert set(detail["get"]["responses"]) == {"200", "401", "404", "414", "503"}
