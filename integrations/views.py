@@ -17,8 +17,9 @@ from integrations.serializers import (
     WebhookSubscriptionSerializer,
 )
 from procurement_site.api.fields import UUID_PATTERN
+from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
-from procurement_site.api.schema import COMMON_HEADERS, error_responses
+from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 
 VIEW_EVENTS_PERMISSION = "integrations.view_event"
 MANAGE_WEBHOOKS_PERMISSION = "integrations.manage_webhooks"
@@ -90,27 +91,30 @@ class EventFeedView(generics.GenericAPIView):
         )
 
 
-class WebhookSubscriptionListCreateView(IdempotentAPIView, generics.GenericAPIView):
+class WebhookSubscriptionListCreateView(IdempotentAPIView, generics.ListAPIView):
     permission_classes = [HasPermission]
     required_permission = MANAGE_WEBHOOKS_PERMISSION
     serializer_class = WebhookSubscriptionSerializer
-    pagination_class = None
-    filter_backends = []
+    filter_backends = [StrictOrderingFilter]
+    ordering_fields = ["created_at", "url"]
+    ordering = ["created_at", "subscription_id"]
 
     def get_queryset(self):
-        return WebhookSubscription.objects.order_by("created_at", "subscription_id")
+        return WebhookSubscription.objects.all()
 
     @extend_schema(
         summary="List webhook subscriptions",
         description="Needs `integrations.manage_webhooks`. Secrets are never shown again.",
         responses={
-            200: OpenApiResponse(WebhookSubscriptionSerializer(many=True), "The subscriptions."),
-            **error_responses(401, 403, 503),
+            200: OpenApiResponse(WebhookSubscriptionSerializer, "A page of subscriptions."),
+            **error_responses(400, 401, 403),
+            404: error_response(404, "No such page (`?page=`)."),
+            **error_responses(503),
         },
         parameters=COMMON_HEADERS,
     )
-    def get(self, request):
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Subscribe a URL to events",

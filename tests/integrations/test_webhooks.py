@@ -59,7 +59,7 @@ def test_subscribing_returns_the_secret_once(integrator, private_urls):
     assert body["event_types"] == [PO_PREFIX]
     assert body["created_by"] == "integrator"
     assert response["Location"] == f"/webhook-subscriptions/{body['subscription_id']}"
-    listed = integrator.get("/webhook-subscriptions").json()
+    listed = integrator.get("/webhook-subscriptions").json()["results"]
     assert [s["subscription_id"] for s in listed] == [body["subscription_id"]]
     assert "secret" not in listed[0]
     stored = WebhookSubscription.objects.get()

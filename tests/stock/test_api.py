@@ -345,9 +345,10 @@ def test_an_adjustment_request_runs_a_constant_number_of_statements(clerk):
     with CaptureQueriesContext(connection) as second:
         assert post(clerk, body).status_code == 201
 
-    # Token, permissions (one query); then SAVEPOINT, lock, update, ledger row, alert sync,
-    # RELEASE (the savepoint stands in for the request's transaction).
-    assert len(first) == len(second) == 8
+    # Token, permissions (one query); then SAVEPOINT, lock, update, ledger row, its event,
+    # alert sync (a read of the open alerts), RELEASE (the savepoint stands in for the
+    # request's transaction).
+    assert len(first) == len(second) == 9
 
 
 # --- GET /stock-levels -----------------------------------------------------------------------
@@ -732,6 +733,7 @@ def test_schema_documents_the_stock_endpoints(anon_client):
             "409",
             "414",
             "415",
+            "422",
             "503",
         },
         ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
