@@ -4,9 +4,9 @@
 
 A plain WSGI callable that answers the benchmarked requests with the statements the app sends
 (captured with ``python -m bench.capture``: token lookup, permission loads, counts, page selects,
-row locks, updates, inserts, alert sync, events and their publish task, savepoints) through a psycopg
-``ConnectionPool`` of the
-app's sizes and checks (``DB_POOL_*``), client-side binding like Django's cursors, and orjson. The
+row locks, updates, inserts, alert sync, events and their publish task, savepoints) through a
+psycopg ``ConnectionPool`` of the app's sizes and checks (``DB_POOL_*``), client-side binding like
+Django's cursors, and orjson. The
 bodies have the app's keys and formats (``tests/bench/test_floor.py`` compares them). What it
 leaves out is what a framework adds: routing tables, middleware, serializers, validation layers,
 the ORM's SQL compiler and model instances, logging.
