@@ -82,7 +82,13 @@ class WebhookSubscriptionAdmin(ManageWebhooksOnly, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["event_types", "description", "active"])
+            subscription = webhooks.update_subscription(
+                subscription_id=obj.pk,
+                event_types=form.cleaned_data["event_types"],
+                description=form.cleaned_data.get("description", ""),
+                active=form.cleaned_data.get("active", False),
+            )
+            vars(obj).update(vars(subscription))
             return
         try:
             subscription = webhooks.create_subscription(

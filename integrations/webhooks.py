@@ -86,6 +86,18 @@ def clean_event_types(event_types):
     return list(dict.fromkeys(event_types))
 
 
+def update_subscription(*, subscription_id, event_types, description="", active=True):
+    """Change what a subscription receives (its URL and secret stay: subscribe again for
+    another target)."""
+    prefixes = clean_event_types(event_types)
+    updated = WebhookSubscription.objects.filter(pk=subscription_id).update(
+        event_types=prefixes, description=description or "", active=active
+    )
+    if not updated:
+        raise NotFound(f"No webhook subscription {subscription_id}.")
+    return WebhookSubscription.objects.get(pk=subscription_id)
+
+
 def delete_subscription(*, subscription_id):
     """Delete the subscription with its deliveries and their attempts."""
     deleted, _ = WebhookSubscription.objects.filter(pk=subscription_id).delete()

@@ -60,6 +60,23 @@ def test_subscribing_in_the_admin_shows_the_secret_once(root, private_urls):
     ) in messages_of(response)
 
 
+def test_editing_a_subscription_in_the_admin(root, private_urls):
+    subscription = webhooks.create_subscription(
+        url="http://127.0.0.1:9/hook", event_types=["novatrek.procurement"]
+    )
+
+    root.post(
+        f"/admin/integrations/webhooksubscription/{subscription.pk}/change/",
+        {"event_types": "novatrek.procurement.stock_level", "description": "stock only"},
+    )
+
+    subscription.refresh_from_db()
+    assert subscription.event_types == ["novatrek.procurement.stock_level"]
+    assert subscription.description == "stock only"
+    assert subscription.active is False
+    assert subscription.url == "http://127.0.0.1:9/hook"
+
+
 def test_the_admin_refuses_unsafe_urls_and_unknown_types(root):
     response = root.post(
         "/admin/integrations/webhooksubscription/add/",
