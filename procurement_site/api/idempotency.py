@@ -68,6 +68,10 @@ class IdempotentAPIView(APIView):
         claimed = None
         try:
             self.initial(request, *args, **kwargs)
+            if not request.user.is_authenticated:
+                # Keys belong to users; a view open to anonymous writes (none today) runs as usual.
+                handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+                return self._finish(request, handler(request, *args, **kwargs), *args, **kwargs)
             key = request.headers[HEADER]
             if not idempotency.is_valid_key(key):
                 raise InvalidIdempotencyKey()
@@ -93,7 +97,7 @@ class IdempotentAPIView(APIView):
                     response = handler(request, *args, **kwargs)
         except Exception as exc:
             response = self.handle_exception(exc)
-        response = self.finalize_response(request, response, *args, **kwargs)
+        response = self._finish(request, response, *args, **kwargs)
         if claimed is not None:
             if response.status_code >= 500:
                 transaction.set_rollback(True)
@@ -110,6 +114,10 @@ class IdempotentAPIView(APIView):
                     headers=response,
                 )
         return response
+
+    def _finish(self, request, response, *args, **kwargs):
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------
