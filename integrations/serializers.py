@@ -6,6 +6,8 @@ from integrations.webhooks import MAX_EVENT_TYPES, MAX_URL_LENGTH
 from procurement_site.api.fields import StrictCharField
 
 MAX_SEQUENCE = 2**63 - 1
+# A URL's form: scheme, host (no credentials), optional port and path, printable ASCII only.
+URL_PATTERN = r"^https?://[A-Za-z0-9.\-\[\]:]+(/[!-~]*)?$"
 
 
 class EventFeedQuerySerializer(serializers.Serializer):
@@ -41,10 +43,15 @@ class EventFeedSerializer(serializers.Serializer):
 class WebhookSubscriptionCreateSerializer(serializers.Serializer):
     url = StrictCharField(
         max_length=MAX_URL_LENGTH,
-        help_text="An https URL whose host resolves to public addresses only.",
+        pattern=URL_PATTERN,
+        trim_whitespace=False,
+        help_text=(
+            "An https URL whose host resolves to public addresses only (checked with DNS: a "
+            "URL of this form can still be refused, 400 naming `url`)."
+        ),
     )
     event_types = serializers.ListField(
-        child=StrictCharField(max_length=120),
+        child=StrictCharField(max_length=120, pattern=r"^[a-z0-9_.]{1,120}$"),
         min_length=1,
         max_length=MAX_EVENT_TYPES,
         help_text="Type prefixes, e.g. `novatrek.procurement.purchase_order`.",
