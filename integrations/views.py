@@ -75,7 +75,8 @@ class EventFeedView(generics.GenericAPIView):
         },
     )
     def get(self, request):
-        query = EventFeedQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty query value of an optional field as "not given".
+        query = EventFeedQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         after = query.validated_data["after"]
         found = events.event_feed(

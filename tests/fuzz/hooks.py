@@ -41,14 +41,21 @@ def before_call(context, case, **kwargs):
             continue
         if not _VALID_KEY.fullmatch(key):
             continue
+        # The body's key order matters (the server compares the bytes), and so do the other
+        # headers (a replay answers whatever they say, e.g. a different If-Match).
+        other_headers = {
+            k: v
+            for k, v in headers.items()
+            if k.lower() not in ("idempotency-key", "authorization")
+        }
         request = json.dumps(
             [
                 case.method,
                 case.formatted_path,
                 case.query,
+                other_headers,
                 case.body if not isinstance(case.body, bytes) else case.body.hex(),
             ],
-            sort_keys=True,
             default=str,
         )
         digest = hashlib.sha256(request.encode()).hexdigest()[:40]

@@ -328,7 +328,7 @@ def test_the_feed_pages_with_after_and_limit_and_filters_by_type(integrator, ope
 
 
 @pytest.mark.parametrize(
-    "query", ["after=-1", "after=x", "limit=0", "limit=1001", "type=Not%20A%20Type"]
+    "query", ["after=-1", "after=x", "limit=0", "limit=1001", "type=Not%20A%20Type", "type="]
 )
 def test_bad_feed_queries_are_400(integrator, query):
     response = integrator.get(f"/events?{query}")
