@@ -27,4 +27,10 @@ ENV BACKUP_DIR=/var/backups/procurement
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+# One image, three roles (docs/operations.md, "Production layout"):
+#   web:    the default command (gunicorn), N replicas behind the load balancer;
+#   worker: python manage.py db_worker --queue-name '*'  (M replicas, no port; stop with SIGTERM:
+#           the worker finishes its current task first);
+#   jobs:   python manage.py <command> from a scheduler (nightly recalculate_reorder_points and
+#           backup_database, enqueue_integration_maintenance every few minutes).
 CMD ["gunicorn", "--config", "gunicorn.conf.py"]

@@ -21,12 +21,19 @@ install: $(VENV)/.installed
 
 # Without DATABASE_URL: the embedded SQLite database, with the demo data (seed_demo) loaded the
 # first time, while it is empty; seed_demo prints the demo logins then.
+# The background worker (webhook deliveries, event publishing) runs beside the development server
+# and stops with it. Development only: webhooks may target http and local addresses
+# (WEBHOOK_ALLOW_PRIVATE_URLS=1 unless set otherwise).
+RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} WEBHOOK_ALLOW_PRIVATE_URLS=$${WEBHOOK_ALLOW_PRIVATE_URLS:-1}
 run: install
 	@mkdir -p var
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py migrate --no-input
-	@DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py seed_demo --embedded-only
+	$(RUN_ENV) $(PY) manage.py migrate --no-input
+	@$(RUN_ENV) $(PY) manage.py seed_demo --embedded-only
 	@echo "Admin console: http://127.0.0.1:8000/admin/  (API docs: http://127.0.0.1:8000/api/docs)"
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Background worker: manage.py db_worker (stops with the server)"
+	@$(RUN_ENV) $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
 # pytest, then the schemathesis pass on a live server (FUZZ=0 skips it; see `fuzz`).
 test: install

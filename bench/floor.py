@@ -4,9 +4,9 @@
 
 A plain WSGI callable that answers the benchmarked requests with the statements the app sends
 (captured with ``python -m bench.capture``: token lookup by the key's SHA-256, permission loads,
-counts, page selects, row locks, updates, inserts, alert sync, savepoints) through a psycopg
-``ConnectionPool`` of the app's sizes and checks (``DB_POOL_*``), client-side binding like
-Django's cursors, and orjson. The bodies have the app's keys and formats
+counts, page selects, row locks, updates, inserts, alert sync, events and their publish task,
+savepoints) through a psycopg ``ConnectionPool`` of the app's sizes and checks (``DB_POOL_*``),
+client-side binding like Django's cursors, and orjson. The bodies have the app's keys and formats
 (``tests/bench/test_floor.py`` compares them). What it leaves out is what a framework adds:
 routing tables, middleware, serializers, validation layers, the ORM's SQL compiler and model
 instances, logging.
@@ -160,10 +160,6 @@ INSERT_ADJUSTMENTS_SQL = (
     '"created_at") '
     'VALUES {rows} RETURNING "stock_adjustments"."note", "stock_adjustments"."created_at"'
 )
-RESOLVE_ALERTS_SQL = (
-    'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."resolved_at" IS '
-    'NULL AND "reorder_alerts"."stock_id" IN ({ids}))'
-)
 OPEN_ALERTS_SQL = (
     'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
     '"reorder_point_at_open", "po_id", "created_at", "resolved_at") VALUES {rows} '
@@ -309,6 +305,39 @@ REFRESH_RATES_SQL = (
     + _SHARE.format(part="in_full_count", whole="completed_count")
     + ' WHERE "suppliers"."supplier_id" IN (%s)'
 )
+# The event outbox (integrations.events.record_events): one row, or many through UNNEST, as
+# Django's bulk_create sends them; then, after the commit, the worker's publish task.
+_EVENT_COLUMNS = (
+    '"events" ("event_id", "sequence", "type", "source", "subject", "time", "actor", "data")'
+)
+INSERT_EVENT_SQL = (
+    f'INSERT INTO {_EVENT_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING "events"."id"'
+)
+INSERT_EVENTS_SQL = (
+    f"INSERT INTO {_EVENT_COLUMNS} SELECT * FROM UNNEST((%s)::uuid[], (%s)::bigint[], "
+    "(%s)::varchar[], (%s)::varchar[], (%s)::varchar[], (%s)::timestamp with time zone[], "
+    '(%s)::varchar[], (%s)::jsonb[]) RETURNING "events"."id"'
+)
+ENQUEUE_TASK_SQL = (
+    'INSERT INTO "django_tasks_database_dbtaskresult" ("id", "status", "enqueued_at", '
+    '"started_at", "finished_at", "args_kwargs", "priority", "task_path", "worker_ids", '
+    '"queue_name", "backend_name", "run_after", "return_value", "exception_class_path", '
+    '"traceback") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)'
+)
+OPEN_ALERTS_OF_SQL = (
+    'SELECT "reorder_alerts"."alert_id", "reorder_alerts"."stock_id", '
+    '"reorder_alerts"."quantity_at_open", "reorder_alerts"."reorder_point_at_open", '
+    '"reorder_alerts"."po_id", "reorder_alerts"."created_at", "reorder_alerts"."resolved_at" '
+    'FROM "reorder_alerts" WHERE ("reorder_alerts"."resolved_at" IS NULL AND '
+    '"reorder_alerts"."stock_id" IN ({ids})) ORDER BY "reorder_alerts"."created_at" ASC, '
+    '"reorder_alerts"."alert_id" ASC'
+)
+RESOLVE_ALERTS_BY_ID_SQL = (
+    'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
+    '({ids}) AND "reorder_alerts"."resolved_at" IS NULL)'
+)
+EVENT_TYPE = "novatrek.procurement.{}"
+DATE_MAX = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 # --- plumbing -----------------------------------------------------------------------------------
@@ -673,24 +702,128 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
             ],
         )
     inserted = request.sql(INSERT_ADJUSTMENTS_SQL.format(rows=", ".join(rows)), params).fetchall()
-    below = [level for level in levels if quantity[level[0]] <= level[4]]
-    above = [level for level in levels if quantity[level[0]] > level[4]]
-    if above:
-        request.sql(
-            RESOLVE_ALERTS_SQL.format(ids=", ".join(["%s"] * len(above))),
-            [now, *(level[0] for level in above)],
+    adjustments = [
+        {
+            "adjustment_id": params[index * 8],
+            "stock_id": stock_id,
+            "item_type": by_id[stock_id][1],
+            "location_id": by_id[stock_id][2],
+            "reason": reason,
+            "quantity_delta": delta,
+            "quantity_after": params[index * 8 + 4],
+            "counted_quantity": None,
+            "note": saved_note,
+            "adjusted_by": request.user["username"],
+            "created_at": created_at,
+            "quantity_on_hand": quantity[stock_id],
+        }
+        for index, ((stock_id, delta), (saved_note, created_at)) in enumerate(
+            zip(changes, inserted, strict=True)
         )
-    if below:
-        alert_params = []
-        for level in below:
-            alert_params += [uuid.uuid4(), level[0], quantity[level[0]], level[4]]
+    ]
+    _record_events(
+        request,
+        "stock_level.adjusted",
+        [(adjustment["stock_id"], adjustment) for adjustment in adjustments],
+        now=now,
+    )
+    _sync_alerts(request, levels=levels, quantity=quantity, now=now)
+    return quantity, inserted, params
+
+
+def _sync_alerts(request, *, levels, quantity, now):
+    """``stock.services.sync_alerts``: read the open alerts of the levels; resolve those lifted,
+    open the missing ones, an event for each."""
+    ids = ", ".join(["%s"] * len(levels))
+    open_alerts = {
+        row[1]: row
+        for row in request.sql(
+            OPEN_ALERTS_OF_SQL.format(ids=ids), [level[0] for level in levels]
+        ).fetchall()
+    }
+    resolved = [
+        open_alerts[level[0]]
+        for level in levels
+        if quantity[level[0]] > level[4] and level[0] in open_alerts
+    ]
+    opened = [
+        level for level in levels if quantity[level[0]] <= level[4] and level[0] not in open_alerts
+    ]
+    if resolved:
+        request.sql(
+            RESOLVE_ALERTS_BY_ID_SQL.format(ids=", ".join(["%s"] * len(resolved))),
+            [now, *(row[0] for row in resolved)],
+        )
+        _record_events(
+            request,
+            "reorder_alert.resolved",
+            [(row[0], {"alert_id": row[0], "stock_id": row[1]}) for row in resolved],
+            now=now,
+        )
+    if opened:
+        alert_params, alert_ids = [], []
+        for level in opened:
+            alert_ids.append(uuid.uuid4())
+            alert_params += [alert_ids[-1], level[0], quantity[level[0]], level[4]]
         request.sql(
             OPEN_ALERTS_SQL.format(
-                rows=", ".join(["(%s, %s, %s, %s, NULL, DEFAULT, NULL)"] * len(below))
+                rows=", ".join(["(%s, %s, %s, %s, NULL, DEFAULT, NULL)"] * len(opened))
             ),
             alert_params,
         )
-    return quantity, inserted, params
+        _record_events(
+            request,
+            "reorder_alert.opened",
+            [
+                (alert_id, {"alert_id": alert_id, "stock_id": level[0]})
+                for alert_id, level in zip(alert_ids, opened, strict=True)
+            ],
+            now=now,
+        )
+
+
+def _record_events(request, event_type, items, *, now):
+    """``integrations.events.record_events``: ``items`` are (subject, data)."""
+    if not items:
+        return
+    columns = (
+        [uuid.uuid4() for _ in items],
+        [None] * len(items),
+        [EVENT_TYPE.format(event_type)] * len(items),
+        ["/procurement"] * len(items),
+        [str(subject) for subject, _ in items],
+        [now] * len(items),
+        [request.user["username"]] * len(items),
+        [json.dumps(data, default=_stdlib_default) for _, data in items],
+    )
+    if len(items) == 1:
+        request.sql(INSERT_EVENT_SQL, [column[0] for column in columns]).fetchall()
+    else:
+        request.sql(INSERT_EVENTS_SQL, list(columns)).fetchall()
+
+
+def _enqueue_publish(request):
+    """After the commit, as the app: the publish task for the worker."""
+    request.sql(
+        ENQUEUE_TASK_SQL,
+        [
+            uuid.uuid4(),
+            "READY",
+            datetime.now(UTC),
+            None,
+            None,
+            '{"args": [], "kwargs": {}}',
+            0,
+            "integrations.tasks.publish_events",
+            "[]",
+            "default",
+            "default",
+            DATE_MAX,
+            None,
+            "",
+            "",
+        ],
+    )
 
 
 def record_adjustment(request):
@@ -723,6 +856,7 @@ def record_adjustment(request):
             po_id=None,
             now=now,
         )
+    _enqueue_publish(request)
     [level] = levels
     [(saved_note, created_at)] = inserted
     return (
@@ -934,9 +1068,16 @@ def receive_purchase_order(request):
         if first_delivery:
             _learn_lead_time(request, supplier_id=supplier_id)
         _record_completion(request, supplier_id=supplier_id, due=po[10], now=now)
-    # As the app: the PO as saved (not read again), with its lines, history and receipts read.
-    first_received_at = now if first_delivery else po[14]
-    saved = (*po[:2], "received", *po[3:11], now, po[12] + 1, "full", first_received_at)
+        # As the app: the PO as saved (not read again), with its lines, history and receipts
+        # read, for each event and for the answer.
+        first_received_at = now if first_delivery else po[14]
+        saved = (*po[:2], "received", *po[3:11], now, po[12] + 1, "full", first_received_at)
+        for action in ("receipt_recorded", "received"):
+            _, rendered, _ = _render_po(request, saved)
+            _record_events(
+                request, f"purchase_order.{action}", [(po_id, rendered)], now=datetime.now(UTC)
+            )
+    _enqueue_publish(request)
     return _render_po(request, saved)
 
 

@@ -12,3 +12,9 @@ class ProcurementConfig(AppConfig):
         from stock.selectors import register_on_order_provider
 
         register_on_order_provider(quantity_on_order)
+
+        # Events carry entities as the API returns them; domain code must not import the API.
+        from integrations.events import register_representation
+        from procurement.serializers import render_purchase_orders
+
+        register_representation("purchase_order", render_purchase_orders)

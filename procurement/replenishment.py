@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from common.errors import InvalidInput, NotFound
+from integrations.events import SYSTEM_ACTOR, record_events
 from procurement.models import POLineItem, POStatus, PurchaseOrder, ReceiptStatus
 from procurement.selectors import latest_committed_lines
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
@@ -669,6 +670,7 @@ def _apply_batch(batch, *, inputs, now):
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(_UPDATE_LEVELS_FROM_CALCULATIONS_SQL, [calculation_ids])
+            _record_point_changes(changed)
             sync_alerts_of(stock_ids=changed, now=now)
     return applied
 
@@ -717,8 +719,20 @@ def _apply_batch_portable(batch, *, inputs, now):
             StockLevel.objects.bulk_update(
                 levels, ["reorder_point", "reorder_calculation"], batch_size=500
             )
+            _record_point_changes([level.stock_id for level in changed])
             sync_alerts(levels=changed, now=now)
     return applied
+
+
+def _record_point_changes(stock_ids):
+    """A ``stock_level.reorder_point_changed`` event per level whose point moved (one read of
+    the levels, one ``INSERT``)."""
+    record_events(
+        entity="stock_level",
+        action="reorder_point_changed",
+        objects=[StockLevel(stock_id=stock_id) for stock_id in stock_ids],
+        actor=SYSTEM_ACTOR,
+    )
 
 
 def _uuid(value):

@@ -23,6 +23,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from integrations.events import record_events
 from procurement.models import (
     ADD_PERMISSION,
     APPROVE_PERMISSION,
@@ -118,6 +119,7 @@ def create_purchase_order(*, supplier_id, line_items, created_by, currency=DEFAU
             supplier=supplier, currency=currency, total_amount=total, created_by=created_by
         )
         _insert_lines(po, lines)
+        record_events(entity="purchase_order", action="created", objects=[po], actor=created_by)
     return po
 
 
@@ -210,6 +212,17 @@ def update_purchase_order(
         _save(po, changed)
         if receiving is not None:
             _after_receipt(po, receiving)
+        # Draft edits are "updated"; a status change is named after its target ("submitted"...);
+        # receiving records its receipt first.
+        actions = ["updated"] if editing else []
+        if receiving is not None:
+            actions.append("receipt_recorded")
+        if target is not None:
+            actions.append(target.value)
+        for action in actions:
+            record_events(
+                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
+            )
     return po
 
 
@@ -314,15 +327,23 @@ def record_receipt(*, po_id, user, lines, note="", close=False, if_match_version
                 code="invalid_transition",
                 extra={"current_status": po.status, "allowed_transitions": allowed},
             )
-        changed = []
+        changed, actions = [], []
         if po.status == POStatus.APPROVED:
             changed += _transition(
                 po, target=POStatus.SHIPPED, user=user, reason="Goods arrived.", now=now
             )
+            actions.append("shipped")
         receiving = _receive(po, user=user, now=now, requested=requested, note=note, close=close)
         changed += receiving.changed
         _save(po, changed)
         _after_receipt(po, receiving)
+        actions.append("receipt_recorded")
+        if receiving.completed:
+            actions.append("received")
+        for action in actions:
+            record_events(
+                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
+            )
     return receiving.receipt
 
 

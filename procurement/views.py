@@ -25,6 +25,7 @@ from procurement.serializers import (
 )
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.permissions import ModelPermissions
 from procurement_site.api.schema import (
     COMMON_HEADERS,
@@ -237,7 +238,7 @@ def parse_po_id(raw):
         examples=[CREATE_EXAMPLE, CREATED_EXAMPLE],
     ),
 )
-class PurchaseOrderListCreateView(generics.ListCreateAPIView):
+class PurchaseOrderListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = PurchaseOrderSerializer
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     filterset_class = PurchaseOrderFilter
@@ -301,7 +302,7 @@ class PurchaseOrderListCreateView(generics.ListCreateAPIView):
         examples=[*PATCH_EXAMPLES, PO_EXAMPLE],
     ),
 )
-class PurchaseOrderDetailView(generics.GenericAPIView):
+class PurchaseOrderDetailView(IdempotentAPIView, generics.GenericAPIView):
     serializer_class = PurchaseOrderSerializer
 
     def get_queryset(self):

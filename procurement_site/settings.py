@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "stock",
     "procurement",
     "accounts",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,8 @@ SPECTACULAR_SETTINGS = {
         "procurement_site.api.schema.add_body_limits",
         # POST /stock-adjustments: one schema per reason (oneOf, discriminator `reason`).
         "stock.openapi.add_adjustment_variants",
+        # Idempotency-Key, its 409/422 answers and Idempotent-Replayed on every POST and PATCH.
+        "procurement_site.api.idempotency.document_idempotency",
     ],
 }
 
@@ -281,6 +284,19 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# --- Integrations: idempotent writes, events, webhooks (docs/integrations.md) ------------------
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# Seconds before each retry of a failed webhook attempt; then the delivery is marked failed.
+WEBHOOK_RETRY_DELAYS = [
+    int(delay)
+    for delay in env.list(
+        "WEBHOOK_RETRY_DELAYS", default=["5", "300", "1800", "7200", "18000", "36000"]
+    )
+    if str(delay).strip()
+]
+# Development and tests only: lets webhooks target http and private or loopback addresses.
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
 
 # --- Domain settings -------------------------------------------------------------------------
 DEFAULT_LEAD_TIME_DAYS = env.int("DEFAULT_LEAD_TIME_DAYS", default=7)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("suppliers.urls")),
     path("", include("stock.urls")),
     path("", include("procurement.urls")),
+    path("", include("integrations.urls")),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script is served at `api/docs?script` (no inline script: CSP).
     path(

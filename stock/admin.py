@@ -136,6 +136,7 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
                 stock_id=obj.pk,
                 reorder_point=data["reorder_point"],
                 reorder_quantity=data["reorder_quantity"],
+                actor=request.user.get_username(),
             )
         else:
             level = services.create_stock_level(
@@ -143,6 +144,7 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
                 location_id=data["location_id"],
                 reorder_point=data["reorder_point"],
                 reorder_quantity=data["reorder_quantity"],
+                actor=request.user.get_username(),
             )
         adopt_saved(obj, level)
 

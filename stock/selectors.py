@@ -42,9 +42,19 @@ def list_open_alerts():
     2^31 - 1). The level's own figures are also
     aliased (``item_type``, ``location_id``, ``quantity_on_hand``, ``reorder_point``) for ordering.
     """
+    return with_figures(open_alerts())
+
+
+def alerts_with_figures(*, alert_ids):
+    """The alerts ``alert_ids``, open or resolved, annotated as ``list_open_alerts`` annotates
+    them (one query): what events about alerts carry."""
+    return with_figures(ReorderAlert.objects.filter(pk__in=list(alert_ids)))
+
+
+def with_figures(alerts):
+    """``alerts`` with their stock level and the figures of ``list_open_alerts``."""
     return (
-        open_alerts()
-        .select_related("stock")
+        alerts.select_related("stock")
         .alias(
             item_type=F("stock__item_type"),
             location_id=F("stock__location_id"),

@@ -7,6 +7,7 @@ from procurement_site.api.fields import (
     StrictUUIDField,
 )
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
+from stock.selectors import alerts_with_figures, list_stock_levels
 from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_ADJUSTMENT, NOTE_MAX_LENGTH
 
 
@@ -193,3 +194,27 @@ class ReorderAlertSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+def render_adjustments(adjustments):
+    """Event ``data`` of recorded adjustments (their ``stock`` as it is after them): as
+    ``POST /stock-adjustments`` returns them, without queries."""
+    return [StockAdjustmentSerializer(adjustment).data for adjustment in adjustments]
+
+
+def render_alerts(alerts):
+    """Event ``data`` of alerts as ``GET /reorder-alerts`` returns them, their figures as they
+    are now (one query); ``None`` for an alert that was not written."""
+    found = {alert.pk: alert for alert in alerts_with_figures(alert_ids=[a.pk for a in alerts])}
+    return [
+        ReorderAlertSerializer(found[alert.pk]).data if alert.pk in found else None
+        for alert in alerts
+    ]
+
+
+def render_stock_levels(levels):
+    """Event ``data`` of stock levels as ``GET /stock-levels`` returns them (one query)."""
+    found = {
+        level.pk: level for level in list_stock_levels().filter(pk__in=[lv.pk for lv in levels])
+    }
+    return [StockLevelSerializer(found[level.pk]).data for level in levels]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
+from integrations.events import SYSTEM_ACTOR, record_events
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
 
 CLIENT_REASONS = (
@@ -185,13 +186,24 @@ def record_adjustments(
                 level.last_counted_at = now
 
         StockAdjustment.objects.bulk_create(adjustments)
-        sync_alerts(levels=levels, now=now)
+        record_events(
+            entity="stock_level",
+            action="adjusted",
+            objects=adjustments,
+            actor=adjusted_by,
+            representation="stock_adjustment",
+            subject=lambda adjustment: adjustment.stock_id,
+        )
+        sync_alerts(levels=levels, now=now, actor=adjusted_by)
     return adjustments
 
 
 @retry_on_transient_conflict
-def update_reorder_settings(*, stock_id, reorder_point=None, reorder_quantity=None):
-    """Change a level's reorder point and/or quantity, then open or resolve its alert."""
+def update_reorder_settings(
+    *, stock_id, reorder_point=None, reorder_quantity=None, actor=SYSTEM_ACTOR
+):
+    """Change a level's reorder point and/or quantity, then open or resolve its alert.
+    ``actor``: who changed them (the events' ``actor``)."""
     for field, value in (("reorder_point", reorder_point), ("reorder_quantity", reorder_quantity)):
         if value is not None and not 0 <= value <= MAX_QUANTITY:
             raise InvalidInput(f"{field} must be from 0 to {MAX_QUANTITY}.", field=field)
@@ -201,46 +213,71 @@ def update_reorder_settings(*, stock_id, reorder_point=None, reorder_quantity=No
         if not levels:
             raise NotFound(f"No stock level {stock_id}.", field="stock_id")
         [level] = levels
+        before = (level.reorder_point, level.reorder_quantity)
         if reorder_point is not None:
             level.reorder_point = reorder_point
         if reorder_quantity is not None:
             level.reorder_quantity = reorder_quantity
         level.save(update_fields=["reorder_point", "reorder_quantity"])
-        sync_alerts(levels=[level])
+        if (level.reorder_point, level.reorder_quantity) != before:
+            record_events(
+                entity="stock_level", action="reorder_point_changed", objects=[level], actor=actor
+            )
+        sync_alerts(levels=[level], actor=actor)
     return level
 
 
-def sync_alerts(*, levels: Iterable[StockLevel], now=None):
+def sync_alerts(*, levels: Iterable[StockLevel], now=None, actor=SYSTEM_ACTOR):
     """Open an alert for each level at or below its point that has none open; resolve the open
-    alerts of levels above their point. ``levels`` must hold current values (callers lock them).
-    At most two statements, whatever the number of levels."""
+    alerts of levels above their point; an event for each alert opened or resolved. ``levels``
+    must hold current values (callers lock them). The statement count does not depend on the
+    number of levels: one read of the open alerts, then at most one ``UPDATE``, one ``INSERT``
+    and, with their events, one read and one ``INSERT`` per kind."""
     now = now or timezone.now()
-    below, above = [], []
+    levels = list(levels)
+    if not levels:
+        return
+    # No savepoint inside the caller's transaction; its own one when called alone.
+    with transaction.atomic(savepoint=False):
+        _sync_alerts(levels, now=now, actor=actor)
+
+
+def _sync_alerts(levels, *, now, actor):
+    open_alerts = {
+        alert.stock_id: alert
+        for alert in ReorderAlert.objects.filter(
+            stock_id__in=[level.stock_id for level in levels], resolved_at__isnull=True
+        )
+    }
+    resolved, opened = [], []
     for level in levels:
-        (below if level.quantity_on_hand <= level.reorder_point else above).append(level)
-    if above:
-        ReorderAlert.objects.filter(
-            stock_id__in=[level.stock_id for level in above], resolved_at__isnull=True
-        ).update(resolved_at=now)
-    if below:
-        # The partial unique index lets at most one open alert exist; an open one stays as it is.
-        ReorderAlert.objects.bulk_create(
-            [
+        alert = open_alerts.get(level.stock_id)
+        if level.quantity_on_hand > level.reorder_point and alert is not None:
+            resolved.append(alert)
+        elif level.quantity_on_hand <= level.reorder_point and alert is None:
+            opened.append(
                 ReorderAlert(
                     stock_id=level.stock_id,
                     quantity_at_open=level.quantity_on_hand,
                     reorder_point_at_open=level.reorder_point,
                 )
-                for level in below
-            ],
-            ignore_conflicts=True,
-        )
+            )
+    if resolved:
+        ReorderAlert.objects.filter(
+            pk__in=[alert.pk for alert in resolved], resolved_at__isnull=True
+        ).update(resolved_at=now)
+        record_events(entity="reorder_alert", action="resolved", objects=resolved, actor=actor)
+    if opened:
+        # The partial unique index lets at most one open alert exist; an open one stays as it is
+        # (and an alert that was not written gets no event: see ``render_alerts``).
+        ReorderAlert.objects.bulk_create(opened, ignore_conflicts=True)
+        record_events(entity="reorder_alert", action="opened", objects=opened, actor=actor)
 
 
-def sync_alerts_of(*, stock_ids, now=None):
+def sync_alerts_of(*, stock_ids, now=None, actor=SYSTEM_ACTOR):
     """``sync_alerts`` for the levels ``stock_ids``, from their rows as they are in the database
-    (callers lock them): two statements, no model instances, whatever the number of levels.
-    PostgreSQL only (``gen_random_uuid``, ``ANY``)."""
+    (callers lock them): two statements and the events of the alerts they touched, no model
+    instances, whatever the number of levels. PostgreSQL only (``gen_random_uuid``, ``ANY``)."""
     if not stock_ids:
         return
     now = now or timezone.now()
@@ -249,18 +286,24 @@ def sync_alerts_of(*, stock_ids, now=None):
         cursor.execute(
             'UPDATE "reorder_alerts" AS a SET "resolved_at" = %s FROM "stock_levels" AS s '
             'WHERE a."resolved_at" IS NULL AND a."stock_id" = s."stock_id" '
-            'AND s."stock_id" = ANY(%s::uuid[]) AND s."quantity_on_hand" > s."reorder_point"',
+            'AND s."stock_id" = ANY(%s::uuid[]) AND s."quantity_on_hand" > s."reorder_point" '
+            'RETURNING a."alert_id"',
             [now, ids],
         )
+        resolved = [ReorderAlert(alert_id=row[0]) for row in cursor.fetchall()]
         # The partial unique index lets at most one open alert exist; an open one stays as it is.
         cursor.execute(
             'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
             '"reorder_point_at_open") '
             'SELECT gen_random_uuid(), s."stock_id", s."quantity_on_hand", s."reorder_point" '
             'FROM "stock_levels" AS s WHERE s."stock_id" = ANY(%s::uuid[]) '
-            'AND s."quantity_on_hand" <= s."reorder_point" ON CONFLICT DO NOTHING',
+            'AND s."quantity_on_hand" <= s."reorder_point" ON CONFLICT DO NOTHING '
+            'RETURNING "alert_id"',
             [ids],
         )
+        opened = [ReorderAlert(alert_id=row[0]) for row in cursor.fetchall()]
+    record_events(entity="reorder_alert", action="resolved", objects=resolved, actor=actor)
+    record_events(entity="reorder_alert", action="opened", objects=opened, actor=actor)
 
 
 def _reason(reason):
@@ -401,7 +444,9 @@ def _not_found(change):
 
 
 @retry_on_transient_conflict
-def create_stock_level(*, item_type, location_id, reorder_point, reorder_quantity):
+def create_stock_level(
+    *, item_type, location_id, reorder_point, reorder_quantity, actor=SYSTEM_ACTOR
+):
     """Register a stock level with nothing on hand (stock only ever arrives through adjustments)
     and open its alert at once when 0 is at or below its point. ``Conflict`` if the
     (item_type, location_id) already has a level."""
@@ -425,7 +470,7 @@ def create_stock_level(*, item_type, location_id, reorder_point, reorder_quantit
                 reorder_point=reorder_point,
                 reorder_quantity=reorder_quantity,
             )
-            sync_alerts(levels=[level])
+            sync_alerts(levels=[level], actor=actor)
     except IntegrityError:
         raise Conflict(
             f"{item_type} at {location_id} already has a stock level.",

@@ -4,6 +4,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from stock import selectors, services
 from stock.filters import ReorderAlertFilter, StockLevelFilter
@@ -110,7 +111,7 @@ ADJUSTMENT_EXAMPLES = [
 ]
 
 
-class StockAdjustmentCreateView(generics.GenericAPIView):
+class StockAdjustmentCreateView(IdempotentAPIView, generics.GenericAPIView):
     # The queryset only tells ModelPermissions the model: POST needs stock.add_stockadjustment.
     queryset = StockAdjustment.objects.none()
     serializer_class = StockAdjustmentSerializer

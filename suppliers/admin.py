@@ -86,7 +86,10 @@ class SupplierAdmin(admin.ModelAdmin):
                 for name in form.changed_data
                 if name in services.EDITABLE_FIELDS
             }
-            vars(obj).update(vars(services.update_supplier(supplier_id=obj.pk, **edited)))
+            supplier = services.update_supplier(
+                supplier_id=obj.pk, actor=request.user.get_username(), **edited
+            )
+            vars(obj).update(vars(supplier))
             return
         data = form.cleaned_data
         supplier = services.register_supplier(
@@ -95,5 +98,6 @@ class SupplierAdmin(admin.ModelAdmin):
             lead_time_days=data["lead_time_days"],
             rating=data["rating"],
             active=data["active"],
+            actor=request.user.get_username(),
         )
         vars(obj).update(vars(supplier))

@@ -58,3 +58,8 @@ class SupplierSerializer(serializers.ModelSerializer):
             "in_full_rate",
             "receipts_count",
         ]
+
+
+def render_suppliers(suppliers):
+    """Event ``data`` of suppliers as the API returns them (no queries)."""
+    return [SupplierSerializer(supplier).data for supplier in suppliers]

@@ -1,11 +1,12 @@
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, NullIf
 
 from common.errors import NotFound
+from integrations.events import SYSTEM_ACTOR, record_events
 from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier, SupplierDeliveryDay
 
 # The on-time and in-full rates count the purchase orders completed in the last 365 days.
@@ -15,33 +16,43 @@ _DAYS = Decimal("0.001")
 _RATE = Decimal("0.0001")
 
 
-def register_supplier(*, name, contact_email, lead_time_days, rating=None, active=True):
-    """Register a supplier. Its performance figures start empty and are learned from receipts."""
-    return Supplier.objects.create(
-        name=name,
-        contact_email=contact_email,
-        lead_time_days=lead_time_days,
-        rating=rating,
-        active=active,
-    )
+def register_supplier(
+    *, name, contact_email, lead_time_days, rating=None, active=True, actor=SYSTEM_ACTOR
+):
+    """Register a supplier. Its performance figures start empty and are learned from receipts.
+    ``actor``: who registered it (the event's ``actor``)."""
+    with transaction.atomic():
+        supplier = Supplier.objects.create(
+            name=name,
+            contact_email=contact_email,
+            lead_time_days=lead_time_days,
+            rating=rating,
+            active=active,
+        )
+        record_events(entity="supplier", action="created", objects=[supplier], actor=actor)
+    return supplier
 
 
 EDITABLE_FIELDS = ("name", "contact_email", "lead_time_days", "rating", "active")
 
 
-def update_supplier(*, supplier_id, **changes):
+def update_supplier(*, supplier_id, actor=SYSTEM_ACTOR, **changes):
     """Change a supplier's own details (``EDITABLE_FIELDS``) with one ``UPDATE`` of just those
     columns, so that it never writes back stale performance figures that a receipt refreshed in
-    the meantime. Returns the supplier as stored."""
+    the meantime. Returns the supplier as stored. A change writes a ``supplier.updated`` event."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    if changes and not Supplier.objects.filter(pk=supplier_id).update(**changes):
-        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
-    try:
-        return Supplier.objects.get(pk=supplier_id)
-    except Supplier.DoesNotExist:
-        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id") from None
+    with transaction.atomic():
+        if changes and not Supplier.objects.filter(pk=supplier_id).update(**changes):
+            raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
+        try:
+            supplier = Supplier.objects.get(pk=supplier_id)
+        except Supplier.DoesNotExist:
+            raise NotFound(f"No supplier {supplier_id}.", field="supplier_id") from None
+        if changes:
+            record_events(entity="supplier", action="updated", objects=[supplier], actor=actor)
+    return supplier
 
 
 _KEEP = object()

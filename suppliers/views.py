@@ -4,6 +4,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from procurement_site.api.filters import StrictOrderingFilter
+from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from suppliers import selectors, services
 from suppliers.filters import SupplierFilter
@@ -76,7 +77,7 @@ SUPPLIER_EXAMPLES = [
         examples=SUPPLIER_EXAMPLES,
     ),
 )
-class SupplierListCreateView(generics.ListCreateAPIView):
+class SupplierListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = SupplierSerializer
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
     filterset_class = SupplierFilter
@@ -89,5 +90,7 @@ class SupplierListCreateView(generics.ListCreateAPIView):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        supplier = services.register_supplier(**serializer.validated_data)
+        supplier = services.register_supplier(
+            actor=request.user.get_username(), **serializer.validated_data
+        )
         return Response(self.get_serializer(supplier).data, status=status.HTTP_201_CREATED)

@@ -289,6 +289,13 @@ LINKS = {
         },
         "MovePurchaseOrder": _move_link("Move the purchase order on to its next available status."),
     },
+    ("webhook_subscriptions_create", "201"): {
+        "DeleteSubscription": {
+            "operationId": "webhook_subscriptions_destroy",
+            "parameters": {"path.subscription_id": "$response.body#/subscription_id"},
+            "description": "Unsubscribe.",
+        },
+    },
     ("stock_adjustments_create", "201"): {
         "AdjustTheSameLevel": {
             "operationId": "stock_adjustments_create",

@@ -5,9 +5,22 @@ import re
 import pytest
 from django.core.management import call_command
 
+# 409 and 422 on every POST and PATCH: the Idempotency-Key answers (docs/integrations.md).
 OPERATIONS = {
     ("/suppliers", "get"): {"200", "400", "401", "404", "414", "503"},
-    ("/suppliers", "post"): {"201", "400", "401", "403", "409", "413", "414", "415", "429", "503"},
+    ("/suppliers", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "413",
+        "414",
+        "415",
+        "422",
+        "429",
+        "503",
+    },
     ("/purchase-orders", "get"): {"200", "400", "401", "404", "414", "503"},
     ("/purchase-orders", "post"): {
         "201",
@@ -18,6 +31,7 @@ OPERATIONS = {
         "413",
         "414",
         "415",
+        "422",
         "429",
         "503",
     },
@@ -46,6 +60,7 @@ OPERATIONS = {
         "412",
         "414",
         "415",
+        "422",
         "503",
     },
     ("/stock-levels", "get"): {"200", "400", "401", "404", "414", "503"},
@@ -59,12 +74,37 @@ OPERATIONS = {
         "413",
         "414",
         "415",
+        "422",
         "429",
         "503",
     },
     ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/events", "get"): {"200", "400", "401", "403", "414", "503"},
+    ("/webhook-subscriptions", "get"): {"200", "400", "401", "403", "404", "414", "503"},
+    ("/webhook-subscriptions", "post"): {
+        "201",
+        "400",
+        "401",
+        "403",
+        "409",
+        "414",
+        "415",
+        "422",
+        "503",
+    },
+    ("/webhook-subscriptions/{subscription_id}", "delete"): {
+        "204",
+        "401",
+        "403",
+        "404",
+        "414",
+        "503",
+    },
 }
-LISTS = [path for path, method in OPERATIONS if method == "get" and "{" not in path]
+# The paginated lists (the event feed has its own shape: results and next_after).
+LISTS = [
+    path for path, method in OPERATIONS if method == "get" and "{" not in path and path != "/events"
+]
 BODIES = {
     ("/suppliers", "post"): "SupplierRequest",
     ("/purchase-orders", "post"): "PurchaseOrderCreateRequest",

@@ -207,6 +207,14 @@ def _twin_receipts():
             "(SELECT item_type, location_id FROM po_line_items WHERE po_id = %s)",
             [first],
         )
+        # Their stale open alerts too (the raw UPDATE above bypassed the alert sync): both
+        # receipts then find no alert to resolve and send statements of one shape.
+        cursor.execute(
+            "UPDATE reorder_alerts SET resolved_at = now() WHERE resolved_at IS NULL AND "
+            "stock_id IN (SELECT s.stock_id FROM stock_levels s JOIN po_line_items l ON "
+            "(s.item_type, s.location_id) = (l.item_type, l.location_id) WHERE l.po_id = %s)",
+            [first],
+        )
     return requests
 
 

@@ -23,7 +23,7 @@ from tests.stock.factories import stocked_level
 FUZZ_USERNAME = "fuzzer"
 # Creates the seeded purchase orders, so that the fuzzer (not their creator) may approve them.
 BUYER_USERNAME = "fuzz-buyer"
-SERVICE_APPS = ("suppliers", "stock", "procurement")
+SERVICE_APPS = ("suppliers", "stock", "procurement", "integrations")
 
 ACTIVE_SUPPLIER_ID = uuid.UUID("7d1f2c64-5a7e-4c39-9a53-3b8e2f0c1a11")
 INACTIVE_SUPPLIER_ID = uuid.UUID("3c9e5a71-0d24-4b8f-9e6a-51f7c2d8b903")

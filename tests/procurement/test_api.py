@@ -564,6 +564,7 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
     listing = schema["paths"]["/purchase-orders"]
     detail = schema["paths"]["/purchase-orders/{po_id}"]
 
+    # 409 and 422: the Idempotency-Key answers (docs/integrations.md).
     assert set(listing["post"]["responses"]) == {
         "201",
         "400",
@@ -573,6 +574,7 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
         "413",
         "414",
         "415",
+        "422",
         "429",
         "503",
     }
@@ -587,6 +589,7 @@ def test_openapi_documents_the_purchase_order_operations(anon_client):
         "413",
         "414",
         "415",
+        "422",
         "429",
         "503",
     }

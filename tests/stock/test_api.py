@@ -346,7 +346,8 @@ def test_an_adjustment_request_runs_a_constant_number_of_statements(clerk):
         assert post(clerk, body).status_code == 201
 
     # Token, permissions (one query), the write count (API_WRITE_RATE, one upsert); then
-    # SAVEPOINT, lock, update, ledger row, alert sync, RELEASE (the savepoint stands in for the
+    # SAVEPOINT, lock, update, ledger row, its event, alert sync (a read of the open alerts),
+    # RELEASE (the savepoint stands in for the
     # request's transaction).
     assert len(first) == len(second) == 9
 
@@ -734,6 +735,7 @@ def test_schema_documents_the_stock_endpoints(anon_client):
             "413",
             "414",
             "415",
+            "422",
             "429",
             "503",
         },

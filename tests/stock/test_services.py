@@ -346,15 +346,25 @@ def _verbs(queries):
     return [query["sql"].split(None, 1)[0].upper() for query in queries]
 
 
-def test_an_adjustment_by_id_runs_four_statements():
+def test_an_adjustment_by_id_runs_five_statements():
     level = stocked_level(10, reorder_point=2)
 
     with CaptureQueriesContext(connection) as queries:
         adjust(level, R.CONSUMPTION, quantity_delta=-1)
 
     # SAVEPOINT/RELEASE stand in for BEGIN/COMMIT inside the test's transaction. Lock, update,
-    # ledger row, alert sync (the level stays above its point: resolve, a no-op).
-    assert _verbs(queries) == ["SAVEPOINT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+    # ledger row, its event, alert sync (the level stays above its point: a read of the open
+    # alerts finds none to resolve).
+    assert _verbs(queries) == [
+        "SAVEPOINT",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "SELECT",
+        "RELEASE",
+    ]
+    assert "events" in queries[4]["sql"]
     assert "FOR UPDATE" in queries[1]["sql"]
 
 
@@ -380,9 +390,18 @@ def test_a_receipt_by_pair_runs_the_same_statements_whatever_the_number_of_lines
         return _verbs(queries)
 
     # Create the missing levels (INSERT ... ON CONFLICT DO NOTHING) before locking anything, lock
-    # every level once, add the quantities, ledger rows, alert sync (resolve, a no-op): the same
-    # statements whether levels are missing or not.
-    statements = ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "UPDATE", "RELEASE"]
+    # every level once, add the quantities, ledger rows, their events; alert sync: read the open
+    # alerts (none to resolve here): the same statements whether levels are missing or not.
+    statements = [
+        "SAVEPOINT",
+        "INSERT",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "SELECT",
+        "RELEASE",
+    ]
     assert receive(1, new=0) == receive(3, new=0) == statements
     assert receive(1, new=1) == receive(3, new=2) == statements
     assert [StockLevel.objects.get(pk=lv.pk).quantity_on_hand for lv in levels] == [4, 2, 2]
@@ -484,7 +503,9 @@ def test_sync_alerts_runs_at_most_two_statements_for_many_levels():
     with CaptureQueriesContext(connection) as queries:
         sync_alerts(levels=levels)
         sync_alerts(levels=levels)
-    assert len(queries) == 4
+    # First: read the open alerts, open two, read them for their events, insert the events.
+    # Then: read the open alerts, nothing to do.
+    assert len(queries) == 5
     assert ReorderAlert.objects.filter(resolved_at__isnull=True).count() == 2
 
 
@@ -583,7 +604,9 @@ def test_sync_alerts_of_opens_and_resolves_from_the_rows_in_two_statements():
     with CaptureQueriesContext(connection) as queries:
         sync_alerts_of(stock_ids=[below.pk, already.pk, lifted.pk])
 
-    assert _verbs(queries) == ["UPDATE", "INSERT"]
+    # Resolve and open (each returning the alerts), then for each kind: read the alerts as
+    # the API shows them, insert their events.
+    assert _verbs(queries) == ["UPDATE", "INSERT", "SELECT", "INSERT", "SELECT", "INSERT"]
     [opened] = open_alerts(below)
     assert (opened.quantity_at_open, opened.reorder_point_at_open) == (2, 5)
     assert open_alerts(already) == [kept]

@@ -1,0 +1,187 @@
+"""Domain events: the transactional outbox, its sequencer and the feed.
+
+Services call ``record_events`` inside the transaction of their change: the events commit with
+the change or not at all. An event is written without a ``sequence``; the sequencer
+(``assign_sequence_numbers``) numbers committed events, one sequencer at a time (the lock of the
+``event_sequencer`` row), in the order they were written. The feed serves numbered events only.
+So a reader that has seen number N never later sees a committed event numbered below N, although
+the writing transactions commit in any order: numbers are given only to events already committed,
+by transactions that follow one another. See docs/integrations.md.
+
+Rendering: ``data`` is "the entity as the API returns it". The API layer renders entities, and
+domain code must not import it; each app registers its representations at start-up
+(``register_representation`` in its ``AppConfig.ready``), and ``record_events`` calls them.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.models import Event, EventSequencer
+
+SOURCE = "/procurement"
+TYPE_PREFIX = "novatrek.procurement."
+# The contract's types, per entity. A new one is a line here and a ``record_events`` call.
+EVENT_ACTIONS = {
+    "purchase_order": (
+        "created",
+        "updated",
+        "submitted",
+        "approval_recorded",
+        "approved",
+        "rejected",
+        "cancelled",
+        "shipped",
+        "receipt_recorded",
+        "received",
+    ),
+    "stock_level": ("adjusted", "reorder_point_changed"),
+    "reorder_alert": ("opened", "resolved"),
+    "supplier": ("created", "updated"),
+}
+EVENT_TYPES = tuple(
+    f"{TYPE_PREFIX}{entity}.{action}"
+    for entity, actions in EVENT_ACTIONS.items()
+    for action in actions
+)
+# The actor of changes no user made (scheduled recalculations, commands without a user).
+SYSTEM_ACTOR = "system"
+SEQUENCE_BATCH = 1000
+
+_representations: dict[str, Callable[[list], list[dict]]] = {}
+
+
+def event_type(entity, action):
+    """``novatrek.procurement.<entity>.<action>``; ``ValueError`` for a type not in the list."""
+    if action not in EVENT_ACTIONS.get(entity, ()):
+        raise ValueError(f"no event type for {entity}.{action}")
+    return f"{TYPE_PREFIX}{entity}.{action}"
+
+
+def register_representation(name, render_many):
+    """``render_many(objects)`` returns each object as the API returns it (JSON-ready dicts; or
+    ``None`` for an object that turns out not to exist: no event then), in a number of queries
+    that does not depend on the number of objects."""
+    _representations[name] = render_many
+
+
+def record_events(
+    *,
+    entity,
+    action,
+    objects: Iterable,
+    actor,
+    representation=None,
+    subject: Callable | None = None,
+):
+    """Write one event per object, in the caller's transaction, with one ``INSERT``.
+
+    ``representation`` names the registered renderer of ``data`` (default: ``entity``);
+    ``subject(obj)`` is the entity id (default: ``obj.pk``). ``actor`` is the acting user's
+    username (``SYSTEM_ACTOR`` when no user acted). Returns the events.
+    """
+    objects = list(objects)
+    if not objects:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("record_events must be called inside the transaction of the change")
+    type_ = event_type(entity, action)
+    render = _representations[representation or entity]
+    subject = subject or (lambda obj: obj.pk)
+    now = timezone.now()
+    events = [
+        Event(
+            type=type_,
+            source=SOURCE,
+            subject=str(subject(obj)),
+            time=now,
+            actor=actor or SYSTEM_ACTOR,
+            data=data,
+        )
+        for obj, data in zip(objects, render(objects), strict=True)
+        if data is not None
+    ]
+    if not events:
+        return []
+    Event.objects.bulk_create(events)
+    _publish_on_commit()
+    return events
+
+
+def _publish_on_commit():
+    """Once per transaction: after the commit, ask the worker to number the events and fan them
+    out to the webhooks. If that request is lost (a crash right after the commit), the next one,
+    a read of the feed or the maintenance command picks the events up: nothing is lost."""
+    if any(func is _enqueue_publish for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_enqueue_publish, robust=True)
+
+
+def _enqueue_publish():
+    from integrations.tasks import publish_events
+
+    publish_events.enqueue()
+
+
+def assign_sequence_numbers(*, limit=SEQUENCE_BATCH):
+    """Number the committed events that have no number yet, in the order they were written,
+    after the last number given; returns them. One sequencer at a time: the ``UPDATE`` of the
+    sequencer row is the lock, and (READ COMMITTED) the statements after it see every event
+    committed before it, the previous sequencer's numbers included."""
+    with transaction.atomic():
+        if not EventSequencer.objects.filter(pk=1).update(last_sequence=F("last_sequence")):
+            # The row is made by the migration; a flushed database (tests) lacks it.
+            EventSequencer.objects.bulk_create([EventSequencer(pk=1)], ignore_conflicts=True)
+            EventSequencer.objects.filter(pk=1).update(last_sequence=F("last_sequence"))
+        last = EventSequencer.objects.values_list("last_sequence", flat=True).get(pk=1)
+        pending = list(Event.objects.filter(sequence__isnull=True).order_by("id")[:limit])
+        if not pending:
+            return []
+        for offset, event in enumerate(pending, start=1):
+            event.sequence = last + offset
+        Event.objects.bulk_update(pending, ["sequence"])
+        EventSequencer.objects.filter(pk=1).update(last_sequence=last + len(pending))
+        from integrations.webhooks import create_deliveries
+
+        create_deliveries(events=pending)
+    return pending
+
+
+def publish_pending_events():
+    """Number every committed event still without a number (batch after batch)."""
+    total = 0
+    while True:
+        numbered = assign_sequence_numbers()
+        total += len(numbered)
+        if len(numbered) < SEQUENCE_BATCH:
+            return total
+
+
+def event_feed(*, after=0, type_prefix=None, limit=100):
+    """The numbered events after ``after`` (optionally of types starting with ``type_prefix``),
+    in order, at most ``limit``. Numbers what is committed and waiting first, so that the feed
+    does not depend on the worker being up."""
+    if Event.objects.filter(sequence__isnull=True).exists():
+        publish_pending_events()
+    events = Event.objects.filter(sequence__gt=after)
+    if type_prefix:
+        events = events.filter(type__startswith=type_prefix)
+    return list(events.order_by("sequence")[:limit])
+
+
+def cloudevent(event):
+    """The event as CloudEvents 1.0 JSON (structured mode), with the ``actor`` extension."""
+    return {
+        "specversion": "1.0",
+        "id": str(event.event_id),
+        "source": event.source,
+        "type": event.type,
+        "subject": event.subject,
+        "time": event.time.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "sequence": event.sequence,
+        "actor": event.actor,
+        "data": event.data,
+    }
