@@ -12,7 +12,10 @@ Reorder points. Demand is ``consumption`` adjustments only, as a zero-filled dai
 last ``window_days`` complete days (calendar days in ``TIME_ZONE``; today, being partial, is left
 out), starting at the level's first adjustment of any reason if that is later. With d and s_d the
 mean and sample standard deviation of that series, L and s_L the lead time and its spread, and
-L' = L + review days: point = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)).
+L' = L + review days: point = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)). With the seasonal
+method (``method``: ``auto`` picks it for a level with a year plus a window of history), d and s_d
+come from the same calendar days one year earlier, scaled by this year's trend (see
+``procurement.statistics``, where the formulas live).
 """
 
 import math
@@ -29,6 +32,17 @@ from django.utils import timezone
 from common.errors import InvalidInput, NotFound
 from procurement.models import POLineItem, POStatus, PurchaseOrder
 from procurement.selectors import latest_committed_lines
+from procurement.statistics import (
+    DAYS_PER_YEAR,
+    MIN_HISTORY_DAYS,
+    Method,
+    SeasonalDemand,
+    demand_statistics,
+    reorder_point,
+    seasonal_demand,
+    seasonal_history_days,
+    seasonal_horizon_days,
+)
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts, sync_alerts_of
 from suppliers.models import Supplier
@@ -38,14 +52,11 @@ EWMA_ALPHA = 0.3
 SPREAD_SAMPLE = 10
 MIN_RECEIPTS_FOR_LEARNED = 3
 ON_TIME_WINDOW_DAYS = 365
-MIN_HISTORY_DAYS = 14
 MIN_LEAD_TIME_DAYS = 1.0
 BATCH_SIZE = 5000
 # The summary lists every level's result only for runs this small.
 RESULTS_LIMIT = 100
-# POs whose supplier is taken as the one that will deliver the next order.
-# Absorbs floating-point noise so that e.g. 24.000000000000004 is a point of 24, not 25.
-_CEIL_TOLERANCE = 1e-9
+METHODS = (Method.AUTO, Method.STATIONARY, Method.SEASONAL)
 
 
 # --- Lead times ---------------------------------------------------------------------------------
@@ -158,27 +169,6 @@ def expected_delivery_date(*, supplier, at):
 # --- Reorder points -----------------------------------------------------------------------------
 
 
-def demand_statistics(*, history_days, total, total_sq):
-    """(mean, sample standard deviation) of a zero-filled daily series of ``history_days`` days
-    whose non-zero days sum to ``total`` and their squares to ``total_sq``. The zero days add
-    nothing to either sum, so var = (total_sq - n*mean^2) / (n - 1)."""
-    n = history_days
-    mean = total / n
-    if n < 2:
-        return mean, 0.0
-    variance = (total_sq - n * mean * mean) / (n - 1)
-    return mean, math.sqrt(max(variance, 0.0))
-
-
-def reorder_point(
-    *, mean_daily_demand, demand_stddev, lead_time_days, lead_time_stddev_days, review_days, z
-):
-    """ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)) with L' = L + review days; never below 0."""
-    d, covered = mean_daily_demand, lead_time_days + review_days
-    safety = z * math.sqrt(covered * demand_stddev**2 + d**2 * lead_time_stddev_days**2)
-    return max(0, math.ceil(d * covered + safety - _CEIL_TOLERANCE))
-
-
 @dataclass(frozen=True)
 class LevelResult:
     """One stock level's computation. ``reorder_point`` is None when skipped."""
@@ -196,6 +186,8 @@ class LevelResult:
     lead_time_stddev_days: float
     lead_time_source: str
     supplier_id: uuid.UUID | None
+    method: str = Method.STATIONARY
+    seasonal: SeasonalDemand | None = None
 
     @property
     def outcome(self):
@@ -236,24 +228,61 @@ def recalculate_reorder_points(
     dry_run=False,
     now=None,
     progress: Callable[[int, int], None] | None = None,
+    method=Method.AUTO,
 ):
     """Recompute the reorder point of every stock level (or those of one location / item type).
 
+    ``method``: ``stationary`` (the window's demand), ``seasonal`` (the same days one year
+    earlier times the trend; a level without a year plus a window of history is skipped) or
+    ``auto`` (seasonal where the history allows it, else stationary).
+
     Reads: one aggregate query for the demand statistics of all levels, one for the lead-time
-    suppliers. Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk
+    suppliers, one for the year-earlier figures of the levels the seasonal method may serve. Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk
     order), insert a ``ReorderPointCalculation`` per level, update the points and the levels'
     latest-calculation pointer in one statement, sync alerts of the changed levels. A failure
     leaves earlier batches applied, each whole; running again is harmless. ``dry_run`` writes
     nothing and compares with the points as read. ``progress(done, total)`` is called per batch.
     """
     _validate(window_days=window_days, service_level=service_level, review_days=review_days)
+    if method not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
     now = now or timezone.now()
     z = statistics.NormalDist().inv_cdf(service_level)
     levels = _demand_rows(
         now=now, window_days=window_days, location_id=location_id, item_type=item_type
     )
     suppliers = _lead_time_suppliers(location_id=location_id, item_type=item_type)
-    results = [_compute(row, suppliers=suppliers, review_days=review_days, z=z) for row in levels]
+    lead_times = {row.stock_id: _level_lead_time(row, suppliers=suppliers) for row in levels}
+    seasonal_inputs = {}
+    if method != Method.STATIONARY:
+        today = timezone.localdate(now)
+        horizons = {
+            row.stock_id: seasonal_horizon_days(
+                lead_time_days=lead_times[row.stock_id][1], review_days=review_days
+            )
+            for row in levels
+            if row.first_day is not None
+            and (today - row.first_day).days >= seasonal_history_days(window_days=window_days)
+        }
+        if horizons:
+            seasonal_inputs = _seasonal_rows(
+                now=now,
+                window_days=window_days,
+                horizons=horizons,
+                location_id=location_id,
+                item_type=item_type,
+            )
+    results = [
+        _compute(
+            row,
+            lead_time=lead_times[row.stock_id],
+            seasonal_input=seasonal_inputs.get(row.stock_id),
+            method=method,
+            review_days=review_days,
+            z=z,
+        )
+        for row in levels
+    ]
     summary = RecalculationSummary(dry_run=dry_run)
     total = len(results)
     if dry_run:
@@ -296,6 +325,8 @@ class _DemandRow:
     history_days: int
     total: int
     total_sq: int
+    # The level's first recorded day (any reason), None without adjustments.
+    first_day: date | None = None
 
 
 def _demand_rows(*, now, window_days, location_id, item_type):
@@ -308,18 +339,7 @@ def _demand_rows(*, now, window_days, location_id, item_type):
     start = timezone.make_aware(datetime.combine(window_start_day, time.min))
     end = timezone.make_aware(datetime.combine(today, time.min))
     ops = connection.ops
-    level_sql, level_params = ["1 = 1"], []
-    if location_id is not None:
-        level_sql.append("s.location_id = %s")
-        level_params.append(
-            StockLevel._meta.get_field("location_id").get_db_prep_value(
-                uuid.UUID(str(location_id)), connection
-            )
-        )
-    if item_type is not None:
-        level_sql.append("s.item_type = %s")
-        level_params.append(item_type)
-    where = " AND ".join(level_sql)
+    where, level_params = _level_filter(location_id=location_id, item_type=item_type)
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     first_sql, first_params = ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
@@ -377,6 +397,7 @@ def _demand_rows(*, now, window_days, location_id, item_type):
                     history_days=max(history, 0),
                     total=int(total or 0),
                     total_sq=int(total_sq or 0),
+                    first_day=first_day,
                 )
             )
     return rows
@@ -408,7 +429,8 @@ def _lead_time_suppliers(*, location_id, item_type):
     )
 
 
-def _compute(row, *, suppliers, review_days, z):
+def _level_lead_time(row, *, suppliers):
+    """(supplier_id, lead time, spread, source) of a level: its latest committed supplier's."""
     supplier = suppliers.get((row.item_type, row.location_id))
     source = LeadTimeSource.LOCATION
     if supplier is None:
@@ -421,18 +443,42 @@ def _compute(row, *, suppliers, review_days, z):
         lead_time, spread = _lead_time(
             declared=declared, learned=learned, spread=learned_spread, receipts_count=receipts_count
         )
-    lead_time = max(lead_time, MIN_LEAD_TIME_DAYS)
+    return supplier_id, max(lead_time, MIN_LEAD_TIME_DAYS), spread, source
 
+
+def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
+    """One level's result. ``seasonal_input``: (horizon days, their total, their sum of squares,
+    the window's total one year earlier) when the level has the history for the seasonal
+    method, else None."""
+    supplier_id, lead_time, spread, source = lead_time
     mean = stddev = 0.0
-    skipped, point = None, None
-    if row.history_days < MIN_HISTORY_DAYS:
-        skipped = SkipReason.SHORT_HISTORY
-    elif row.total <= 0:
-        skipped = SkipReason.NO_DEMAND
-    else:
-        mean, stddev = demand_statistics(
-            history_days=row.history_days, total=row.total, total_sq=row.total_sq
+    skipped, point, seasonal = None, None, None
+    used = Method.STATIONARY
+    if method != Method.STATIONARY and seasonal_input is not None:
+        horizon, horizon_total, horizon_total_sq, window_total_last_year = seasonal_input
+        seasonal = seasonal_demand(
+            horizon_days=horizon,
+            horizon_total=horizon_total,
+            horizon_total_sq=horizon_total_sq,
+            window_total=row.total,
+            window_total_last_year=window_total_last_year,
         )
+        if seasonal is not None:
+            used, mean, stddev = Method.SEASONAL, seasonal.mean_daily_demand, seasonal.demand_stddev
+        elif method == Method.SEASONAL:
+            used, skipped = Method.SEASONAL, SkipReason.NO_SEASONAL_TREND
+    elif method == Method.SEASONAL:
+        used, skipped = Method.SEASONAL, SkipReason.NO_SEASONAL_HISTORY
+    if used == Method.STATIONARY:
+        if row.history_days < MIN_HISTORY_DAYS:
+            skipped = SkipReason.SHORT_HISTORY
+        elif row.total <= 0:
+            skipped = SkipReason.NO_DEMAND
+        else:
+            mean, stddev = demand_statistics(
+                history_days=row.history_days, total=row.total, total_sq=row.total_sq
+            )
+    if skipped is None:
         point = reorder_point(
             mean_daily_demand=mean,
             demand_stddev=stddev,
@@ -455,7 +501,90 @@ def _compute(row, *, suppliers, review_days, z):
         lead_time_stddev_days=spread,
         lead_time_source=source,
         supplier_id=supplier_id,
+        method=used,
+        seasonal=seasonal,
     )
+
+
+def _level_filter(*, location_id, item_type):
+    """(SQL condition on the levels aliased ``s``, its parameters)."""
+    level_sql, level_params = ["1 = 1"], []
+    if location_id is not None:
+        level_sql.append("s.location_id = %s")
+        level_params.append(
+            StockLevel._meta.get_field("location_id").get_db_prep_value(
+                uuid.UUID(str(location_id)), connection
+            )
+        )
+    if item_type is not None:
+        level_sql.append("s.item_type = %s")
+        level_params.append(item_type)
+    return " AND ".join(level_sql), level_params
+
+
+def _seasonal_rows(*, now, window_days, horizons, location_id, item_type):
+    """One query: for the levels of ``horizons`` ({stock_id: horizon days}), the consumption of
+    each day of the horizon one year earlier (from today minus a year, as many days as the
+    longest horizon) and the total of the window one year earlier. Returns
+    ``{stock_id: (horizon, horizon total, horizon sum of squares, window total a year earlier)}``.
+    Portable SQL, like ``_demand_rows``."""
+    tzname = timezone.get_current_timezone_name()
+    year_ago = timezone.localdate(now) - timedelta(days=DAYS_PER_YEAR)
+    window_start = year_ago - timedelta(days=window_days)
+    horizon_end = year_ago + timedelta(days=max(horizons.values()))
+    bounds = [
+        timezone.make_aware(datetime.combine(day, time.min))
+        for day in (window_start, year_ago, horizon_end)
+    ]
+    ops = connection.ops
+    where, level_params = _level_filter(location_id=location_id, item_type=item_type)
+    day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
+    window_start_at, year_ago_at, horizon_end_at = (
+        ops.adapt_datetimefield_value(bound) for bound in bounds
+    )
+    sql = f"""
+        SELECT a.stock_id, NULL AS day, -SUM(a.quantity_delta)
+        FROM stock_adjustments a
+        JOIN stock_levels s ON s.stock_id = a.stock_id
+        WHERE a.reason = %s AND a.created_at >= %s AND a.created_at < %s AND {where}
+        GROUP BY a.stock_id
+        UNION ALL
+        SELECT c.stock_id, c.day, -SUM(c.quantity_delta)
+        FROM (
+            SELECT a.stock_id, a.quantity_delta, {day_sql} AS day
+            FROM stock_adjustments a
+            JOIN stock_levels s ON s.stock_id = a.stock_id
+            WHERE a.reason = %s AND a.created_at >= %s AND a.created_at < %s AND {where}
+        ) c
+        GROUP BY c.stock_id, c.day
+    """
+    params = [
+        "consumption",
+        window_start_at,
+        year_ago_at,
+        *level_params,
+        *day_params,
+        "consumption",
+        year_ago_at,
+        horizon_end_at,
+        *level_params,
+    ]
+    figures = {stock_id: [horizon, 0, 0, 0] for stock_id, horizon in horizons.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for stock_id, day, units in cursor:
+            entry = figures.get(_uuid(stock_id))
+            if entry is None:
+                continue
+            units = int(units)
+            if day is None:
+                entry[3] = units
+                continue
+            day = day if isinstance(day, date) else _parse_date(day)
+            if (day - year_ago).days < entry[0]:
+                entry[1] += units
+                entry[2] += units * units
+    return {stock_id: tuple(entry) for stock_id, entry in figures.items()}
 
 
 _CALCULATION_COLUMNS = (
@@ -476,6 +605,13 @@ _CALCULATION_COLUMNS = (
     "previous_reorder_point",
     "reorder_point",
     "skipped_reason",
+    "method",
+    "seasonal_horizon_days",
+    "seasonal_base_demand",
+    "seasonal_base_stddev",
+    "seasonal_window_total",
+    "seasonal_window_total_last_year",
+    "seasonal_trend",
 )
 # Binary COPY: no text formatting or escaping of each value; the types are the columns' own.
 _CALCULATION_TYPES = (
@@ -496,6 +632,13 @@ _CALCULATION_TYPES = (
     "int4",
     "int4",
     "text",
+    "text",
+    "int4",
+    "float8",
+    "float8",
+    "int4",
+    "int4",
+    "float8",
 )
 _COPY_CALCULATIONS_SQL = (
     f"COPY reorder_point_calculations ({', '.join(_CALCULATION_COLUMNS)}) "
@@ -558,6 +701,8 @@ def _apply_batch(batch, *, inputs, now):
                     result.previous_reorder_point,
                     result.reorder_point,
                     _plain(result.skipped_reason),
+                    result.method,
+                    *_seasonal_columns(result.seasonal),
                 )
             )
             if result.outcome in ("raised", "lowered"):
@@ -572,6 +717,20 @@ def _apply_batch(batch, *, inputs, now):
             cursor.execute(_UPDATE_LEVELS_FROM_CALCULATIONS_SQL, [calculation_ids])
             sync_alerts_of(stock_ids=changed, now=now)
     return applied
+
+
+def _seasonal_columns(seasonal):
+    """The seasonal figures in ``_CALCULATION_COLUMNS`` order (all None for the stationary)."""
+    if seasonal is None:
+        return (None,) * 6
+    return (
+        seasonal.horizon_days,
+        seasonal.base_mean,
+        seasonal.base_stddev,
+        seasonal.window_total,
+        seasonal.window_total_last_year,
+        seasonal.trend,
+    )
 
 
 def _plain(choice):
@@ -605,6 +764,8 @@ def _apply_batch_portable(batch, *, inputs, now):
                 previous_reorder_point=result.previous_reorder_point,
                 reorder_point=result.reorder_point,
                 skipped_reason=result.skipped_reason,
+                method=result.method,
+                **dict(zip(_CALCULATION_COLUMNS[-6:], _seasonal_columns(result.seasonal))),
                 **inputs,
             )
             calculations.append(calculation)

@@ -173,7 +173,23 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
                 calculation.get_skipped_reason_display().lower(),
                 calculation.previous_reorder_point,
             )
-        rows = [
+        rows = [("method", calculation.get_method_display())]
+        if calculation.seasonal_trend is not None:
+            rows += [
+                (
+                    "same days a year earlier",
+                    f"{calculation.seasonal_base_demand:.3f} units/day "
+                    f"(s.d. {calculation.seasonal_base_stddev:.3f}) over "
+                    f"{calculation.seasonal_horizon_days} days",
+                ),
+                (
+                    "trend",
+                    f"{calculation.seasonal_trend:.3f} = {calculation.seasonal_window_total} units "
+                    f"over the last {calculation.window_days} days / "
+                    f"{calculation.seasonal_window_total_last_year} a year earlier",
+                ),
+            ]
+        rows += [
             ("d (mean daily demand)", f"{calculation.mean_daily_demand:.3f} units/day"),
             ("s_d (demand std. dev.)", f"{calculation.demand_stddev:.3f}"),
             (
