@@ -237,8 +237,9 @@ def recalculate_reorder_points(
     ``auto`` (seasonal where the history allows it, else stationary).
 
     Reads: one aggregate query for the demand statistics of all levels, one for the lead-time
-    suppliers, one for the year-earlier figures of the levels the seasonal method may serve. Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk
-    order), insert a ``ReorderPointCalculation`` per level, update the points and the levels'
+    suppliers, one for the year-earlier figures of the levels the seasonal method may serve.
+    Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk order),
+    insert a ``ReorderPointCalculation`` per level, update the points and the levels'
     latest-calculation pointer in one statement, sync alerts of the changed levels. A failure
     leaves earlier batches applied, each whole; running again is harmless. ``dry_run`` writes
     nothing and compares with the points as read. ``progress(done, total)`` is called per batch.
@@ -765,7 +766,9 @@ def _apply_batch_portable(batch, *, inputs, now):
                 reorder_point=result.reorder_point,
                 skipped_reason=result.skipped_reason,
                 method=result.method,
-                **dict(zip(_CALCULATION_COLUMNS[-6:], _seasonal_columns(result.seasonal))),
+                **dict(
+                    zip(_CALCULATION_COLUMNS[-6:], _seasonal_columns(result.seasonal), strict=True)
+                ),
                 **inputs,
             )
             calculations.append(calculation)
