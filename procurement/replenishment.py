@@ -46,7 +46,7 @@ from procurement.statistics import (
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts, sync_alerts_of
 from suppliers.models import Supplier
-from suppliers.services import update_supplier_performance
+from suppliers.services import record_lead_time_observation, update_supplier_performance
 
 EWMA_ALPHA = 0.3
 SPREAD_SAMPLE = 10
@@ -99,13 +99,14 @@ def supplier_performance(*, declared_lead_time_days, receipts, now):
     )
 
 
-def refresh_supplier_performance(*, supplier_id, now=None):
+def refresh_supplier_performance(*, supplier_id, now=None, po_id=None):
     """Recompute and store a supplier's performance from its received POs; returns it.
 
-    Call it in the transaction that receives a PO, after the PO is saved as received. The supplier
-    row is locked first, so two receipts for one supplier are counted one after the other and
-    neither overwrites the other's figures. Three statements: lock, one read of the received POs,
-    one update.
+    Call it in the transaction that receives a PO, after the PO is saved as received, with that
+    PO's ``po_id``: its actual lead time and the figures learned after it are kept as a row of
+    the supplier's lead-time history. The supplier row is locked first, so two receipts for one
+    supplier are counted one after the other and neither overwrites the other's figures. Four
+    statements at most: lock, one read of the received POs, one update, one history insert.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -125,10 +126,12 @@ def refresh_supplier_performance(*, supplier_id, now=None):
                 approved_at__isnull=False,
             )
             .order_by("received_at", "po_id")
-            .values_list("approved_at", "received_at", "expected_delivery_date")
+            .values_list("approved_at", "received_at", "expected_delivery_date", "po_id")
         )
         performance = supplier_performance(
-            declared_lead_time_days=supplier.lead_time_days, receipts=receipts, now=now
+            declared_lead_time_days=supplier.lead_time_days,
+            receipts=[receipt[:3] for receipt in receipts],
+            now=now,
         )
         update_supplier_performance(
             supplier_id=supplier_id,
@@ -137,6 +140,18 @@ def refresh_supplier_performance(*, supplier_id, now=None):
             on_time_rate=performance.on_time_rate,
             receipts_count=performance.receipts_count,
         )
+        received = next((r for r in receipts if r[3] == po_id), None) if po_id else None
+        if received is not None:
+            approved_at, received_at, _, _ = received
+            record_lead_time_observation(
+                supplier_id=supplier_id,
+                po_id=po_id,
+                received_at=received_at,
+                actual_lead_time_days=max(0.0, (received_at - approved_at).total_seconds() / 86400),
+                expected_lead_time_days=performance.expected_lead_time_days,
+                lead_time_stddev_days=performance.lead_time_stddev_days,
+                receipts_count=performance.receipts_count,
+            )
     return performance
 
 

@@ -162,7 +162,7 @@ def update_purchase_order(
         _save(po, changed)
         if target == POStatus.RECEIVED:
             # Reads the received POs back, this one included: after the save.
-            refresh_supplier_performance(supplier_id=po.supplier_id, now=now)
+            refresh_supplier_performance(supplier_id=po.supplier_id, now=now, po_id=po.po_id)
     return po
 
 

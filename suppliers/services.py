@@ -1,7 +1,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from common.errors import NotFound
-from suppliers.models import Supplier
+from suppliers.models import LeadTimeObservation, Supplier
 
 _DAYS = Decimal("0.001")
 _RATE = Decimal("0.0001")
@@ -50,6 +50,35 @@ def update_supplier_performance(
     )
     if not updated:
         raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
+
+
+def record_lead_time_observation(
+    *,
+    supplier_id,
+    po_id,
+    received_at,
+    actual_lead_time_days,
+    expected_lead_time_days,
+    lead_time_stddev_days,
+    receipts_count,
+):
+    """Keep one receipt's actual lead time and the figures learned after it, for the supplier's
+    lead-time chart. One ``INSERT``; a second call for the same PO changes nothing (a PO brings
+    its lead time once)."""
+    LeadTimeObservation.objects.bulk_create(
+        [
+            LeadTimeObservation(
+                supplier_id=supplier_id,
+                po_id=po_id,
+                received_at=received_at,
+                actual_lead_time_days=actual_lead_time_days,
+                expected_lead_time_days=_quantize(expected_lead_time_days, _DAYS),
+                lead_time_stddev_days=_quantize(lead_time_stddev_days, _DAYS),
+                receipts_count=receipts_count,
+            )
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _quantize(value, step):
