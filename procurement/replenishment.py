@@ -41,7 +41,7 @@ from procurement.statistics import (
     reorder_point,
     seasonal_demand,
     seasonal_history_days,
-    seasonal_horizon_days,
+    seasonal_sample,
 )
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts, sync_alerts_of
@@ -272,19 +272,19 @@ def recalculate_reorder_points(
     seasonal_inputs = {}
     if method != Method.STATIONARY:
         today = timezone.localdate(now)
-        horizons = {
-            row.stock_id: seasonal_horizon_days(
+        samples = {
+            row.stock_id: seasonal_sample(
                 lead_time_days=lead_times[row.stock_id][1], review_days=review_days
             )
             for row in levels
             if row.first_day is not None
             and (today - row.first_day).days >= seasonal_history_days(window_days=window_days)
         }
-        if horizons:
+        if samples:
             seasonal_inputs = _seasonal_rows(
                 now=now,
                 window_days=window_days,
-                horizons=horizons,
+                samples=samples,
                 location_id=location_id,
                 item_type=item_type,
             )
@@ -463,7 +463,7 @@ def _level_lead_time(row, *, suppliers):
 
 
 def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
-    """One level's result. ``seasonal_input``: (horizon days, their total, their sum of squares,
+    """One level's result. ``seasonal_input``: (sample days, their total, their sum of squares,
     the window's total one year earlier) when the level has the history for the seasonal
     method, else None."""
     supplier_id, lead_time, spread, source = lead_time
@@ -471,11 +471,11 @@ def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
     skipped, point, seasonal = None, None, None
     used = Method.STATIONARY
     if method != Method.STATIONARY and seasonal_input is not None:
-        horizon, horizon_total, horizon_total_sq, window_total_last_year = seasonal_input
+        sample_days, sample_total, sample_total_sq, window_total_last_year = seasonal_input
         seasonal = seasonal_demand(
-            horizon_days=horizon,
-            horizon_total=horizon_total,
-            horizon_total_sq=horizon_total_sq,
+            sample_days=sample_days,
+            sample_total=sample_total,
+            sample_total_sq=sample_total_sq,
             window_total=row.total,
             window_total_last_year=window_total_last_year,
         )
@@ -538,24 +538,24 @@ def _level_filter(*, location_id, item_type):
     return " AND ".join(level_sql), level_params
 
 
-def _seasonal_rows(*, now, window_days, horizons, location_id, item_type):
-    """One query: for the levels of ``horizons`` ({stock_id: horizon days}), the consumption of
-    each day of the horizon one year earlier (from today minus a year, as many days as the
-    longest horizon) and the total of the window one year earlier. Returns
-    ``{stock_id: (horizon, horizon total, horizon sum of squares, window total a year earlier)}``.
-    Portable SQL, like ``_demand_rows``."""
+def _seasonal_rows(*, now, window_days, samples, location_id, item_type):
+    """One query: for the levels of ``samples`` ({stock_id: (first day, days)} relative to
+    today a year earlier), the consumption of each day the samples span and the total of the
+    window one year earlier. Returns ``{stock_id: (sample days, sample total, sample sum of
+    squares, window total a year earlier)}``. Portable SQL, like ``_demand_rows``."""
     tzname = timezone.get_current_timezone_name()
     year_ago = timezone.localdate(now) - timedelta(days=DAYS_PER_YEAR)
     window_start = year_ago - timedelta(days=window_days)
-    horizon_end = year_ago + timedelta(days=max(horizons.values()))
+    sample_start = year_ago + timedelta(days=min(offset for offset, _ in samples.values()))
+    sample_end = year_ago + timedelta(days=max(sum(sample) for sample in samples.values()))
     bounds = [
         timezone.make_aware(datetime.combine(day, time.min))
-        for day in (window_start, year_ago, horizon_end)
+        for day in (window_start, year_ago, sample_start, sample_end)
     ]
     ops = connection.ops
     where, level_params = _level_filter(location_id=location_id, item_type=item_type)
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
-    window_start_at, year_ago_at, horizon_end_at = (
+    window_start_at, year_ago_at, sample_start_at, sample_end_at = (
         ops.adapt_datetimefield_value(bound) for bound in bounds
     )
     sql = f"""
@@ -581,15 +581,16 @@ def _seasonal_rows(*, now, window_days, horizons, location_id, item_type):
         *level_params,
         *day_params,
         "consumption",
-        year_ago_at,
-        horizon_end_at,
+        sample_start_at,
+        sample_end_at,
         *level_params,
     ]
-    figures = {stock_id: [horizon, 0, 0, 0] for stock_id, horizon in horizons.items()}
+    figures = {stock_id: [length, 0, 0, 0] for stock_id, (_, length) in samples.items()}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for stock_id, day, units in cursor:
-            entry = figures.get(_uuid(stock_id))
+            stock_id = _uuid(stock_id)
+            entry = figures.get(stock_id)
             if entry is None:
                 continue
             units = int(units)
@@ -597,7 +598,8 @@ def _seasonal_rows(*, now, window_days, horizons, location_id, item_type):
                 entry[3] = units
                 continue
             day = day if isinstance(day, date) else _parse_date(day)
-            if (day - year_ago).days < entry[0]:
+            offset, length = samples[stock_id]
+            if offset <= (day - year_ago).days < offset + length:
                 entry[1] += units
                 entry[2] += units * units
     return {stock_id: tuple(entry) for stock_id, entry in figures.items()}
@@ -622,7 +624,7 @@ _CALCULATION_COLUMNS = (
     "reorder_point",
     "skipped_reason",
     "method",
-    "seasonal_horizon_days",
+    "seasonal_sample_days",
     "seasonal_base_demand",
     "seasonal_base_stddev",
     "seasonal_window_total",
@@ -740,7 +742,7 @@ def _seasonal_columns(seasonal):
     if seasonal is None:
         return (None,) * 6
     return (
-        seasonal.horizon_days,
+        seasonal.sample_days,
         seasonal.base_mean,
         seasonal.base_stddev,
         seasonal.window_total,

@@ -36,6 +36,7 @@ from procurement.replenishment import MIN_LEAD_TIME_DAYS, MIN_RECEIPTS_FOR_LEARN
 from procurement.selectors import latest_committed_lines
 from procurement.statistics import (
     DAYS_PER_YEAR,
+    MIN_SEASONAL_SAMPLE_DAYS,
     Method,
     ReplayOutcome,
     prefix_sums,
@@ -137,7 +138,11 @@ def simulate_replenishment(
     now = now or timezone.now()
     today = timezone.localdate(now)
     first_simulated = today - timedelta(days=days)
-    lookback = window_days + (0 if method == Method.STATIONARY else DAYS_PER_YEAR)
+    lookback = (
+        window_days
+        if method == Method.STATIONARY
+        else DAYS_PER_YEAR + max(window_days, MIN_SEASONAL_SAMPLE_DAYS)
+    )
     series_start = first_simulated - timedelta(days=lookback)
     context = _Context(
         series_start=series_start,

@@ -5,9 +5,10 @@ demand over the window, L and s_L the lead time and its spread, and L' = L + rev
 point = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)).
 
 Reorder point, seasonal: the same formula, with d and s_d taken from the same calendar days one
-year earlier (the ``horizon``: the L' days to come, at least ``MIN_SEASONAL_SAMPLE_DAYS``) and
-multiplied by this year's trend, the demand of the last window over the demand of the same window
-one year earlier.
+year earlier (the ``sample``: the L' days to come, widened evenly on both sides to at least
+``MIN_SEASONAL_SAMPLE_DAYS``, so that a short lead time does not estimate the mean from a handful
+of days) and multiplied by this year's trend, the demand of the last window over the demand of
+the same window one year earlier.
 
 The policy replay (``replay_policy``) is the day-by-day arithmetic of the simulator: the data
 reads and the choice of inputs are in ``procurement.simulation``.
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 # Absorbs floating-point noise so that e.g. 24.000000000000004 is a point of 24, not 25.
 CEIL_TOLERANCE = 1e-9
 DAYS_PER_YEAR = 365
-# The year-earlier sample is never shorter than this, so that its spread means something.
-MIN_SEASONAL_SAMPLE_DAYS = 7
+# The year-earlier sample is never shorter than this: with 8 days (a week's lead time) the
+# simulator showed the noise of the sample mean costing several points of service level.
+MIN_SEASONAL_SAMPLE_DAYS = 28
 MIN_HISTORY_DAYS = 14
 
 
@@ -52,11 +54,13 @@ def reorder_point(
     return max(0, math.ceil(d * covered + safety - CEIL_TOLERANCE))
 
 
-def seasonal_horizon_days(*, lead_time_days, review_days):
-    """The number of days, one year earlier, that stand for the coming lead time and review
-    period: L' rounded up to whole days, at least ``MIN_SEASONAL_SAMPLE_DAYS``."""
+def seasonal_sample(*, lead_time_days, review_days):
+    """(first day, number of days) of the sample one year earlier, the first day relative to
+    today's calendar day a year earlier: L' rounded up to whole days, widened evenly on both
+    sides to at least ``MIN_SEASONAL_SAMPLE_DAYS`` (the extra odd day after)."""
     covered = math.ceil(lead_time_days + review_days - CEIL_TOLERANCE)
-    return max(covered, MIN_SEASONAL_SAMPLE_DAYS)
+    length = max(covered, MIN_SEASONAL_SAMPLE_DAYS)
+    return -((length - covered) // 2), length
 
 
 def seasonal_history_days(*, window_days):
@@ -68,12 +72,12 @@ def seasonal_history_days(*, window_days):
 class SeasonalDemand:
     """The working of a seasonal demand estimate.
 
-    ``base_mean``/``base_stddev``: daily demand over the ``horizon_days`` days one year earlier;
+    ``base_mean``/``base_stddev``: daily demand over the ``sample_days`` days one year earlier;
     ``trend``: demand of the last window / demand of the same window one year earlier;
     ``mean_daily_demand``/``demand_stddev``: the base figures times the trend (the d and s_d of
     the reorder point)."""
 
-    horizon_days: int
+    sample_days: int
     base_mean: float
     base_stddev: float
     window_total: int
@@ -90,17 +94,17 @@ class SeasonalDemand:
 
 
 def seasonal_demand(
-    *, horizon_days, horizon_total, horizon_total_sq, window_total, window_total_last_year
+    *, sample_days, sample_total, sample_total_sq, window_total, window_total_last_year
 ):
     """The seasonal d and s_d (see ``SeasonalDemand``); None when the window one year earlier
     saw no consumption (there is no trend to scale by)."""
     if window_total_last_year <= 0:
         return None
     base_mean, base_stddev = demand_statistics(
-        history_days=horizon_days, total=horizon_total, total_sq=horizon_total_sq
+        history_days=sample_days, total=sample_total, total_sq=sample_total_sq
     )
     return SeasonalDemand(
-        horizon_days=horizon_days,
+        sample_days=sample_days,
         base_mean=base_mean,
         base_stddev=base_stddev,
         window_total=window_total,
@@ -154,12 +158,13 @@ def reorder_point_on_day(
     if method == Method.SEASONAL or (method == Method.AUTO and seasonal_ready):
         if not seasonal_ready:
             return DayPoint(None, None)
-        horizon = seasonal_horizon_days(lead_time_days=lead_time_days, review_days=review_days)
+        offset, length = seasonal_sample(lead_time_days=lead_time_days, review_days=review_days)
         last_year = day - DAYS_PER_YEAR
+        start = max(last_year + offset, 0)
         seasonal = seasonal_demand(
-            horizon_days=horizon,
-            horizon_total=sums[last_year + horizon] - sums[last_year],
-            horizon_total_sq=squares[last_year + horizon] - squares[last_year],
+            sample_days=length,
+            sample_total=sums[start + length] - sums[start],
+            sample_total_sq=squares[start + length] - squares[start],
             window_total=sums[day] - sums[day - window_days],
             window_total_last_year=sums[last_year] - sums[last_year - window_days],
         )

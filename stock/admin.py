@@ -180,7 +180,7 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
                     "same days a year earlier",
                     f"{calculation.seasonal_base_demand:.3f} units/day "
                     f"(s.d. {calculation.seasonal_base_stddev:.3f}) over "
-                    f"{calculation.seasonal_horizon_days} days",
+                    f"{calculation.seasonal_sample_days} days around the same dates",
                 ),
                 (
                     "trend",

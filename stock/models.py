@@ -248,8 +248,10 @@ class ReorderPointCalculation(models.Model):
         default=DemandMethod.STATIONARY,
         db_default=DemandMethod.STATIONARY,
     )
-    seasonal_horizon_days = models.IntegerField(
-        null=True, blank=True, help_text="Days one year earlier standing for the coming L'."
+    seasonal_sample_days = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Days sampled one year earlier: the coming L' days, widened to at least 28.",
     )
     seasonal_base_demand = models.FloatField(
         null=True, blank=True, help_text="Mean daily demand over those days."

@@ -34,7 +34,7 @@ class ReorderPointCalculationSerializer(serializers.ModelSerializer):
             "reorder_point",
             "skipped_reason",
             "method",
-            "seasonal_horizon_days",
+            "seasonal_sample_days",
             "seasonal_base_demand",
             "seasonal_base_stddev",
             "seasonal_window_total",
