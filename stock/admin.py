@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common.errors import Conflict, DomainError
+from stock import charts as stock_charts
 from stock import services
 from stock.forms import StockAdjustmentForm, StockLevelForm
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
@@ -83,6 +84,7 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
         "last_counted_at",
         "reorder_working",
         "ledger",
+        "charts",
     ]
     change_form_template = "admin/stock/stocklevel/change_form.html"
 
@@ -117,6 +119,10 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
             (
                 "Replenishment",
                 {"fields": ["reorder_point", "reorder_quantity", "reorder_working"]},
+            ),
+            (
+                f"Last {stock_charts.HISTORY_DAYS} days",
+                {"fields": ["charts"], "classes": ["planning"]},
             ),
         ]
 
@@ -216,6 +222,11 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
             *[value for row in rows for value in row],
         )
         return format_html('<table class="reorder-working">{}</table>', body)
+
+    @admin.display(description="charts")
+    def charts(self, obj):
+        """On hand against the reorder point, and consumption, drawn from the ledger."""
+        return stock_charts.level_charts(obj)
 
     @admin.display(description="ledger")
     def ledger(self, obj):
