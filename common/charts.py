@@ -246,8 +246,8 @@ def _draw_series(one, index, scale_x, scale_y, day_width, plot_right, plot_botto
                 f'stroke-width="2.2" stroke-linejoin="round"{dash}/>'
             )
         if one.kind == "dots" or len(points) <= MAX_MARKERS:
-            radius = 4 if one.kind == "dots" else 2
-            opacity = "0.9" if one.kind == "dots" else "0.7"
+            radius = 4.5 if one.kind == "dots" else 1.6
+            opacity = "0.85" if one.kind == "dots" else "0.55"
             for position, (day, value) in enumerate(points):
                 parts.append(
                     f'<circle class="data-point" cx="{scale_x(day):.1f}" '
@@ -285,11 +285,12 @@ def bar_chart(
     parts += _y_axis(ticks, scale_y, plot_right, y_label, height)
     group_width = (plot_right - MARGIN_LEFT) / max(len(categories), 1)
     bar_width = group_width * 0.8 / max(len(series), 1)
+    label_size = 11 if len(categories) <= 10 else 10
     for position, category in enumerate(categories):
         center = MARGIN_LEFT + (position + 0.5) * group_width
         parts.append(
             f'<text x="{center:.1f}" y="{plot_bottom + 17}" text-anchor="middle" '
-            f'font-size="11">{escape(category)}</text>'
+            f'font-size="{label_size}">{escape(category)}</text>'
         )
     parts.append(_frame(plot_bottom, plot_right))
     parts.append(_x_label(x_label, height))

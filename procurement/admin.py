@@ -160,6 +160,10 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     ]
     date_hierarchy = "created_at"
     list_select_related = ["supplier"]
+
+    class Media:
+        css = {"all": ["planning/charts.css"]}
+
     actions = ["approve_selected"]
     inlines = [POLineItemInline, POStatusChangeInline]
     readonly_fields = [

@@ -88,6 +88,9 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
     ]
     change_form_template = "admin/stock/stocklevel/change_form.html"
 
+    class Media:
+        css = {"all": ["planning/charts.css"]}
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [

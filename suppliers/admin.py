@@ -54,6 +54,9 @@ class SupplierAdmin(admin.ModelAdmin):
         ("Record", {"fields": ["supplier_id", "created_at"]}),
     ]
 
+    class Media:
+        css = {"all": ["planning/charts.css"]}
+
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets[:1] if obj is None else self.fieldsets
 
