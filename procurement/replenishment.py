@@ -140,17 +140,24 @@ def refresh_supplier_performance(*, supplier_id, now=None, po_id=None):
             on_time_rate=performance.on_time_rate,
             receipts_count=performance.receipts_count,
         )
-        received = next((r for r in receipts if r[3] == po_id), None) if po_id else None
-        if received is not None:
-            approved_at, received_at, _, _ = received
+        position = next((i for i, r in enumerate(receipts) if r[3] == po_id), None)
+        if po_id is not None and position is not None:
+            approved_at, received_at, _, _ = receipts[position]
+            after = performance
+            if position < len(receipts) - 1:  # an earlier receipt: the figures as they were then
+                after = supplier_performance(
+                    declared_lead_time_days=supplier.lead_time_days,
+                    receipts=[receipt[:3] for receipt in receipts[: position + 1]],
+                    now=received_at,
+                )
             record_lead_time_observation(
                 supplier_id=supplier_id,
                 po_id=po_id,
                 received_at=received_at,
                 actual_lead_time_days=max(0.0, (received_at - approved_at).total_seconds() / 86400),
-                expected_lead_time_days=performance.expected_lead_time_days,
-                lead_time_stddev_days=performance.lead_time_stddev_days,
-                receipts_count=performance.receipts_count,
+                expected_lead_time_days=after.expected_lead_time_days,
+                lead_time_stddev_days=after.lead_time_stddev_days,
+                receipts_count=after.receipts_count,
             )
     return performance
 

@@ -107,3 +107,20 @@ def test_the_migration_rebuilds_the_history_of_earlier_receipts():
 
     backfill(apps, None)  # running it again adds nothing
     assert LeadTimeObservation.objects.count() == 5
+
+
+def test_an_earlier_receipt_keeps_the_figures_as_they_were_then():
+    supplier = SupplierFactory(lead_time_days=10)
+    start = NOW - 200 * DAY
+    pos = [
+        received_po(supplier=supplier, approved_at=start + offset * DAY, lead_time_days=lead)
+        for offset, lead in [(5, 8), (2, 12), (20, 6)]
+    ]
+
+    performance = refresh_supplier_performance(supplier_id=supplier.pk, now=NOW, po_id=pos[1].pk)
+
+    # the history row: after the 2nd receipt (0.3 * 12 + 0.7 * 9.4); the supplier: after all 3
+    assert _history(supplier) == [(Decimal("10.180"), Decimal("0.000"), 2)]
+    assert performance.receipts_count == 3
+    supplier.refresh_from_db()
+    assert supplier.expected_lead_time_days == Decimal("8.926")
