@@ -108,6 +108,13 @@ CALCULATION_FIELDS = [
     "previous_reorder_point",
     "reorder_point",
     "skipped_reason",
+    "method",
+    "seasonal_sample_days",
+    "seasonal_base_demand",
+    "seasonal_base_stddev",
+    "seasonal_window_total",
+    "seasonal_window_total_last_year",
+    "seasonal_trend",
 ]
 STOCK_PAGE_SQL = (
     f"SELECT {LEVEL_COLUMNS}, "
@@ -230,11 +237,16 @@ LOCK_SUPPLIER_SQL = (
 )
 RECEIPTS_SQL = (
     'SELECT "purchase_orders"."approved_at" AS "approved_at", "purchase_orders"."received_at" '
-    'AS "received_at", "purchase_orders"."expected_delivery_date" AS "expected_delivery_date" '
+    'AS "received_at", "purchase_orders"."expected_delivery_date" AS "expected_delivery_date", '
+    '"purchase_orders"."po_id" AS "po_id" '
     'FROM "purchase_orders" WHERE ("purchase_orders"."approved_at" IS NOT NULL AND '
     '"purchase_orders"."received_at" IS NOT NULL AND "purchase_orders"."status" = '
-    '\'received\' AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 ASC, '
-    '"purchase_orders"."po_id" ASC'
+    '\'received\' AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 ASC, 4 ASC'
+)
+INSERT_LEAD_TIME_SQL = (
+    'INSERT INTO "supplier_lead_times" ("observation_id", "supplier_id", "po_id", "received_at", '
+    '"actual_lead_time_days", "expected_lead_time_days", "lead_time_stddev_days", '
+    '"receipts_count") VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING'
 )
 UPDATE_SUPPLIER_SQL = (
     'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '
@@ -788,7 +800,7 @@ def receive_purchase_order(request):
             [po_id, "shipped", "received", request.user["username"], now, ""],
         ).fetchone()
         request.sql(RECEIVE_PO_SQL, ["received", now, po_id])
-        _refresh_supplier(request, supplier_id=supplier_id, now=now)
+        _refresh_supplier(request, supplier_id=supplier_id, now=now, po_id=po_id)
     # As the app: the PO as saved (not read again), with its lines and history read.
     saved = (*po[:2], "received", *po[3:11], now, po[12] + 1)
     return _render_po(request, saved)
@@ -843,14 +855,14 @@ def _lock_pairs(request, keys):
     ).fetchall()
 
 
-def _refresh_supplier(request, *, supplier_id, now):
+def _refresh_supplier(request, *, supplier_id, now, po_id):
     """``procurement.replenishment.refresh_supplier_performance``, statement for statement."""
     request.sql("SAVEPOINT floor_supplier")
     _, declared = request.sql(LOCK_SUPPLIER_SQL, [supplier_id]).fetchone()
     receipts = request.sql(RECEIPTS_SQL, [supplier_id]).fetchall()
     lead_times = [
         max(0.0, (received - approved).total_seconds() / 86400)
-        for approved, received, _ in receipts
+        for approved, received, _, _ in receipts
     ]
     expected = float(declared)
     for actual in lead_times:
@@ -860,7 +872,7 @@ def _refresh_supplier(request, *, supplier_id, now):
     since = now - timedelta(days=ON_TIME_WINDOW_DAYS)
     judged = [
         received.date() <= due
-        for _, received, due in receipts
+        for _, received, due, _ in receipts
         if received >= since and due is not None
     ]
     on_time = Decimal(sum(judged) / len(judged)).quantize(Decimal("0.0001")) if judged else None
@@ -872,6 +884,22 @@ def _refresh_supplier(request, *, supplier_id, now):
             on_time,
             len(lead_times),
             supplier_id,
+        ],
+    )
+    # The PO just received is the latest receipt: its row carries the figures above.
+    position = next(i for i, receipt in enumerate(receipts) if str(receipt[3]) == str(po_id))
+    received = receipts[position][1]
+    request.sql(
+        INSERT_LEAD_TIME_SQL,
+        [
+            uuid.uuid4(),
+            supplier_id,
+            po_id,
+            received,
+            lead_times[position],
+            Decimal(expected).quantize(Decimal("0.001")),
+            Decimal(spread).quantize(Decimal("0.001")),
+            len(lead_times),
         ],
     )
     request.sql("RELEASE SAVEPOINT floor_supplier")

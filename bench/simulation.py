@@ -94,9 +94,28 @@ def main(argv=None):
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     with connection.cursor() as cursor:
+        # The ledger's indexes and keys are dropped during the bulk insert and built after it.
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'stock_adjustments' AND indexname "
+            "NOT IN (SELECT conname FROM pg_constraint)"
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+            "'stock_adjustments'::regclass AND contype IN ('p', 'f')"
+        )
+        keys = cursor.fetchall()
+        for definition in indexes:
+            cursor.execute(f"DROP INDEX {definition.split(' INDEX ')[1].split(' ON ')[0]}")
+        for name, _ in keys:
+            cursor.execute(f'ALTER TABLE stock_adjustments DROP CONSTRAINT "{name}"')
         for statement in FILL_SQL.split(";\n"):
             if statement.strip():
                 cursor.execute(statement, {"levels": args.levels, "history": HISTORY_DAYS})
+        for name, definition in sorted(keys, key=lambda key: "FOREIGN" in key[1]):
+            cursor.execute(f'ALTER TABLE stock_adjustments ADD CONSTRAINT "{name}" {definition}')
+        for definition in indexes:
+            cursor.execute(definition)
         cursor.execute("ANALYZE")
         cursor.execute("SELECT count(*) FROM stock_adjustments")
         rows = cursor.fetchone()[0]
