@@ -125,13 +125,15 @@ def main(argv=None):
         flush=True,
     )
     for method in args.methods.split(","):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = simulate_replenishment(days=args.days, method=method)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         totals = report.totals
         print(
             f"{method}: {len(report.levels)} levels x {args.days} days replayed in "
-            f"{elapsed:.1f} s (cycle service level {totals['cycle_service_level']}, "
+            f"{elapsed:.1f} s ({cpu:.1f} s of this process's CPU; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores) "
+            f"(cycle service level {totals['cycle_service_level']}, "
             f"fill rate {totals['fill_rate']}, orders {totals['orders']})",
             flush=True,
         )
