@@ -28,6 +28,9 @@ def parse_args(argv=None):
     parser.add_argument("--levels", type=int, default=10_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--methods", default="stationary,auto")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Time again on the database a run filled."
+    )
     return parser.parse_args(argv)
 
 
@@ -76,21 +79,8 @@ WHERE random() < 0.7;
 """
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    create_database(args.server_url, args.database)
-    os.environ["DATABASE_URL"] = f"{args.server_url}/{args.database}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "procurement_site.settings")
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-
-    from procurement.simulation import simulate_replenishment
-
+def fill(args, call_command, connection):
+    """Migrate, then fill the database with SQL alone (see the module's docstring)."""
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     with connection.cursor() as cursor:
@@ -124,6 +114,26 @@ def main(argv=None):
         f"in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not args.reuse:
+        create_database(args.server_url, args.database)
+    os.environ["DATABASE_URL"] = f"{args.server_url}/{args.database}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "procurement_site.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from procurement.simulation import simulate_replenishment
+
+    if not args.reuse:
+        fill(args, call_command, connection)
     for method in args.methods.split(","):
         started, cpu = time.perf_counter(), time.process_time()
         report = simulate_replenishment(days=args.days, method=method)
