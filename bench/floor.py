@@ -112,6 +112,13 @@ CALCULATION_FIELDS = [
     "previous_reorder_point",
     "reorder_point",
     "skipped_reason",
+    "method",
+    "seasonal_sample_days",
+    "seasonal_base_demand",
+    "seasonal_base_stddev",
+    "seasonal_window_total",
+    "seasonal_window_total_last_year",
+    "seasonal_trend",
 ]
 STOCK_PAGE_SQL = (
     f"SELECT {LEVEL_COLUMNS}, "
@@ -275,10 +282,16 @@ LOCK_SUPPLIER_SQL = (
 )
 LATEST_DELIVERIES_SQL = (
     'SELECT "purchase_orders"."approved_at" AS "approved_at", '
-    '"purchase_orders"."first_received_at" AS "first_received_at" FROM "purchase_orders" WHERE '
+    '"purchase_orders"."first_received_at" AS "first_received_at", '
+    '"purchase_orders"."po_id" AS "po_id" FROM "purchase_orders" WHERE '
     '("purchase_orders"."approved_at" IS NOT NULL AND "purchase_orders"."first_received_at" IS '
     'NOT NULL AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 DESC, '
     '"purchase_orders"."po_id" DESC LIMIT 10'
+)
+INSERT_LEAD_TIME_SQL = (
+    'INSERT INTO "supplier_lead_times" ("observation_id", "supplier_id", "po_id", "received_at", '
+    '"actual_lead_time_days", "expected_lead_time_days", "lead_time_stddev_days", '
+    '"receipts_count") VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING'
 )
 UPDATE_SUPPLIER_SQL = (
     'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '

@@ -21,6 +21,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -226,6 +227,10 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     ]
     date_hierarchy = "created_at"
     list_select_related = ["supplier"]
+
+    class Media:
+        css = {"all": ["planning/charts.css"]}
+
     actions = ["approve_selected"]
     inlines = [POLineItemInline, ReceiptInline, POStatusChangeInline, POEditInline]
     readonly_fields = [
@@ -318,9 +323,16 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     def total(self, obj):
         return f"{obj.total_amount} {obj.currency}"
 
-    @admin.display(boolean=True, description="overdue")
+    @admin.display(description="overdue")
     def overdue(self, obj):
-        return obj.is_overdue
+        """A warning on an overdue PO (not the admin's green tick, which reads as "fine"), nothing
+        on the others."""
+        if not obj.is_overdue:
+            return None
+        return format_html(
+            '<span class="po-overdue"><img src="{}" alt="" width="14" height="14"> Overdue</span>',
+            static("admin/img/icon-alert.svg"),
+        )
 
     # --- saving through the services -------------------------------------------------------
 

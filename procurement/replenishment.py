@@ -13,7 +13,10 @@ Reorder points. Demand is ``consumption`` adjustments only, as a zero-filled dai
 last ``window_days`` complete days (calendar days in ``TIME_ZONE``; today, being partial, is left
 out), starting at the level's first adjustment of any reason if that is later. With d and s_d the
 mean and sample standard deviation of that series, L and s_L the lead time and its spread, and
-L' = L + review days: point = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)).
+L' = L + review days: point = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)). With the seasonal
+method (``method``: ``auto`` picks it for a level with a year plus a window of history), d and s_d
+come from the same calendar days one year earlier, scaled by this year's trend (see
+``procurement.statistics``, where the formulas live).
 """
 
 import math
@@ -33,12 +36,24 @@ from common.errors import InvalidInput, NotFound
 from integrations.events import SYSTEM_ACTOR, record_events
 from procurement.models import POLineItem, POStatus, PurchaseOrder, ReceiptStatus
 from procurement.selectors import latest_committed_lines
+from procurement.statistics import (
+    DAYS_PER_YEAR,
+    MIN_HISTORY_DAYS,
+    Method,
+    SeasonalDemand,
+    demand_statistics,
+    reorder_point,
+    seasonal_demand,
+    seasonal_history_days,
+    seasonal_sample,
+)
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
 from stock.services import sync_alerts, sync_alerts_of
 from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier
 from suppliers.services import (
     rebuild_delivery_days,
     record_completed_order,
+    record_lead_time_observation,
     refresh_supplier_rates,
     update_supplier_performance,
 )
@@ -47,14 +62,11 @@ EWMA_ALPHA = 0.3
 SPREAD_SAMPLE = 10
 MIN_RECEIPTS_FOR_LEARNED = 3
 ON_TIME_WINDOW_DAYS = 365
-MIN_HISTORY_DAYS = 14
 MIN_LEAD_TIME_DAYS = 1.0
 BATCH_SIZE = 5000
 # The summary lists every level's result only for runs this small.
 RESULTS_LIMIT = 100
-# POs whose supplier is taken as the one that will deliver the next order.
-# Absorbs floating-point noise so that e.g. 24.000000000000004 is a point of 24, not 25.
-_CEIL_TOLERANCE = 1e-9
+METHODS = (Method.AUTO, Method.STATIONARY, Method.SEASONAL)
 
 
 # --- Lead times ---------------------------------------------------------------------------------
@@ -96,14 +108,16 @@ def supplier_performance(*, declared_lead_time_days, receipts, now):
     )
 
 
-def refresh_supplier_performance(*, supplier_id, now=None):
+def refresh_supplier_performance(*, supplier_id, now=None, po_id=None):
     """Recompute and store a supplier's performance from its whole history; returns it.
 
     A repair and a seeding tool (``seed_demo``): receipts keep the figures up to date
     incrementally (``learn_lead_time``, ``record_po_completion``) without reading the history.
     Lead times come from each PO's first delivery (``first_received_at``, else ``received_at``
     for POs received before receipts existed); the daily totals behind the 365-day rates are
-    rebuilt from the received POs. The supplier row is locked first.
+    rebuilt from the received POs. The supplier row is locked first. With ``po_id``, that PO's
+    actual lead time and the figures learned as of its delivery are kept as a row of the
+    supplier's lead-time history (``seed_demo`` rebuilds the history this way).
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -117,7 +131,7 @@ def refresh_supplier_performance(*, supplier_id, now=None):
             )
             .annotate(delivered_at=Coalesce("first_received_at", "received_at"))
             .order_by("delivered_at", "po_id")
-            .values_list("approved_at", "delivered_at", "expected_delivery_date")
+            .values_list("approved_at", "delivered_at", "expected_delivery_date", "po_id")
         )
         completed = PurchaseOrder.objects.filter(
             supplier_id=supplier_id, status=POStatus.RECEIVED, received_at__isnull=False
@@ -134,7 +148,9 @@ def refresh_supplier_performance(*, supplier_id, now=None):
             ],
         )
         performance = supplier_performance(
-            declared_lead_time_days=supplier.lead_time_days, receipts=receipts, now=now
+            declared_lead_time_days=supplier.lead_time_days,
+            receipts=[receipt[:3] for receipt in receipts],
+            now=now,
         )
         update_supplier_performance(
             supplier_id=supplier_id,
@@ -143,6 +159,25 @@ def refresh_supplier_performance(*, supplier_id, now=None):
             receipts_count=performance.receipts_count,
         )
         refresh_supplier_rates(today=timezone.localdate(now), supplier_ids=[supplier_id])
+        position = next((i for i, r in enumerate(receipts) if r[3] == po_id), None)
+        if po_id is not None and position is not None:
+            approved_at, received_at, _, _ = receipts[position]
+            after = performance
+            if position < len(receipts) - 1:  # an earlier receipt: the figures as they were then
+                after = supplier_performance(
+                    declared_lead_time_days=supplier.lead_time_days,
+                    receipts=[receipt[:3] for receipt in receipts[: position + 1]],
+                    now=received_at,
+                )
+            record_lead_time_observation(
+                supplier_id=supplier_id,
+                po_id=po_id,
+                received_at=received_at,
+                actual_lead_time_days=max(0.0, (received_at - approved_at).total_seconds() / 86400),
+                expected_lead_time_days=after.expected_lead_time_days,
+                lead_time_stddev_days=after.lead_time_stddev_days,
+                receipts_count=after.receipts_count,
+            )
     return performance
 
 
@@ -152,8 +187,8 @@ def learn_lead_time(*, supplier_id):
     Call it in the transaction of the receipt that brings a PO its first goods, after the PO is
     saved with ``first_received_at``. Incremental and bounded: the EWMA moves from its stored
     value, the spread reads the last ``SPREAD_SAMPLE`` first deliveries through
-    ``idx_po_supplier_first_receipt``; three statements (lock, read, update). The supplier row is
-    locked, so two receipts for one supplier are counted one after the other.
+    ``idx_po_supplier_first_receipt``; four statements (lock, read, update, the history row). The
+    supplier row is locked, so two receipts for one supplier are counted one after the other.
     """
     with transaction.atomic():
         supplier = _lock_supplier(supplier_id)
@@ -164,12 +199,12 @@ def learn_lead_time(*, supplier_id):
                 approved_at__isnull=False,
             )
             .order_by("-first_received_at", "-po_id")
-            .values_list("approved_at", "first_received_at")[:SPREAD_SAMPLE]
+            .values_list("approved_at", "first_received_at", "po_id")[:SPREAD_SAMPLE]
         )
         if not latest:
             return
         lead_times = [
-            _lead_time_days(approved_at, delivered_at) for approved_at, delivered_at in latest
+            _lead_time_days(approved_at, delivered_at) for approved_at, delivered_at, _ in latest
         ]
         count = supplier.receipts_count + 1
         if supplier.receipts_count and supplier.expected_lead_time_days is not None:
@@ -177,14 +212,27 @@ def learn_lead_time(*, supplier_id):
         else:
             previous = float(supplier.lead_time_days)
         spread_sample = lead_times[: min(count, SPREAD_SAMPLE)]
+        expected = EWMA_ALPHA * lead_times[0] + (1 - EWMA_ALPHA) * previous
+        spread = (
+            statistics.stdev(spread_sample)
+            if len(spread_sample) >= MIN_RECEIPTS_FOR_LEARNED
+            else 0.0
+        )
         update_supplier_performance(
             supplier_id=supplier_id,
-            expected_lead_time_days=EWMA_ALPHA * lead_times[0] + (1 - EWMA_ALPHA) * previous,
-            lead_time_stddev_days=(
-                statistics.stdev(spread_sample)
-                if len(spread_sample) >= MIN_RECEIPTS_FOR_LEARNED
-                else 0.0
-            ),
+            expected_lead_time_days=expected,
+            lead_time_stddev_days=spread,
+            receipts_count=count,
+        )
+        # The supplier's lead-time history (its admin chart): this delivery and what was learned.
+        _, delivered_at, po_id = latest[0]
+        record_lead_time_observation(
+            supplier_id=supplier_id,
+            po_id=po_id,
+            received_at=delivered_at,
+            actual_lead_time_days=lead_times[0],
+            expected_lead_time_days=min(expected, MAX_LEAD_TIME_DAYS),
+            lead_time_stddev_days=min(spread, MAX_LEAD_TIME_DAYS),
             receipts_count=count,
         )
 
@@ -258,27 +306,6 @@ def expected_delivery_date(*, supplier, at):
 # --- Reorder points -----------------------------------------------------------------------------
 
 
-def demand_statistics(*, history_days, total, total_sq):
-    """(mean, sample standard deviation) of a zero-filled daily series of ``history_days`` days
-    whose non-zero days sum to ``total`` and their squares to ``total_sq``. The zero days add
-    nothing to either sum, so var = (total_sq - n*mean^2) / (n - 1)."""
-    n = history_days
-    mean = total / n
-    if n < 2:
-        return mean, 0.0
-    variance = (total_sq - n * mean * mean) / (n - 1)
-    return mean, math.sqrt(max(variance, 0.0))
-
-
-def reorder_point(
-    *, mean_daily_demand, demand_stddev, lead_time_days, lead_time_stddev_days, review_days, z
-):
-    """ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)) with L' = L + review days; never below 0."""
-    d, covered = mean_daily_demand, lead_time_days + review_days
-    safety = z * math.sqrt(covered * demand_stddev**2 + d**2 * lead_time_stddev_days**2)
-    return max(0, math.ceil(d * covered + safety - _CEIL_TOLERANCE))
-
-
 @dataclass(frozen=True)
 class LevelResult:
     """One stock level's computation. ``reorder_point`` is None when skipped."""
@@ -296,6 +323,8 @@ class LevelResult:
     lead_time_stddev_days: float
     lead_time_source: str
     supplier_id: uuid.UUID | None
+    method: str = Method.STATIONARY
+    seasonal: SeasonalDemand | None = None
 
     @property
     def outcome(self):
@@ -336,24 +365,62 @@ def recalculate_reorder_points(
     dry_run=False,
     now=None,
     progress: Callable[[int, int], None] | None = None,
+    method=Method.AUTO,
 ):
     """Recompute the reorder point of every stock level (or those of one location / item type).
 
+    ``method``: ``stationary`` (the window's demand), ``seasonal`` (the same days one year
+    earlier times the trend; a level without a year plus a window of history is skipped) or
+    ``auto`` (seasonal where the history allows it, else stationary).
+
     Reads: one aggregate query for the demand statistics of all levels, one for the lead-time
-    suppliers. Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk
-    order), insert a ``ReorderPointCalculation`` per level, update the points and the levels'
+    suppliers, one for the year-earlier figures of the levels the seasonal method may serve.
+    Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk order),
+    insert a ``ReorderPointCalculation`` per level, update the points and the levels'
     latest-calculation pointer in one statement, sync alerts of the changed levels. A failure
     leaves earlier batches applied, each whole; running again is harmless. ``dry_run`` writes
     nothing and compares with the points as read. ``progress(done, total)`` is called per batch.
     """
     _validate(window_days=window_days, service_level=service_level, review_days=review_days)
+    if method not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
     now = now or timezone.now()
     z = statistics.NormalDist().inv_cdf(service_level)
     levels = _demand_rows(
         now=now, window_days=window_days, location_id=location_id, item_type=item_type
     )
     suppliers = _lead_time_suppliers(location_id=location_id, item_type=item_type)
-    results = [_compute(row, suppliers=suppliers, review_days=review_days, z=z) for row in levels]
+    lead_times = {row.stock_id: _level_lead_time(row, suppliers=suppliers) for row in levels}
+    seasonal_inputs = {}
+    if method != Method.STATIONARY:
+        today = timezone.localdate(now)
+        samples = {
+            row.stock_id: seasonal_sample(
+                lead_time_days=lead_times[row.stock_id][1], review_days=review_days
+            )
+            for row in levels
+            if row.first_day is not None
+            and (today - row.first_day).days >= seasonal_history_days(window_days=window_days)
+        }
+        if samples:
+            seasonal_inputs = _seasonal_rows(
+                now=now,
+                window_days=window_days,
+                samples=samples,
+                location_id=location_id,
+                item_type=item_type,
+            )
+    results = [
+        _compute(
+            row,
+            lead_time=lead_times[row.stock_id],
+            seasonal_input=seasonal_inputs.get(row.stock_id),
+            method=method,
+            review_days=review_days,
+            z=z,
+        )
+        for row in levels
+    ]
     summary = RecalculationSummary(dry_run=dry_run)
     total = len(results)
     if dry_run:
@@ -396,6 +463,8 @@ class _DemandRow:
     history_days: int
     total: int
     total_sq: int
+    # The level's first recorded day (any reason), None without adjustments.
+    first_day: date | None = None
 
 
 def _demand_rows(*, now, window_days, location_id, item_type):
@@ -408,18 +477,7 @@ def _demand_rows(*, now, window_days, location_id, item_type):
     start = timezone.make_aware(datetime.combine(window_start_day, time.min))
     end = timezone.make_aware(datetime.combine(today, time.min))
     ops = connection.ops
-    level_sql, level_params = ["1 = 1"], []
-    if location_id is not None:
-        level_sql.append("s.location_id = %s")
-        level_params.append(
-            StockLevel._meta.get_field("location_id").get_db_prep_value(
-                uuid.UUID(str(location_id)), connection
-            )
-        )
-    if item_type is not None:
-        level_sql.append("s.item_type = %s")
-        level_params.append(item_type)
-    where = " AND ".join(level_sql)
+    where, level_params = _level_filter(location_id=location_id, item_type=item_type)
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     first_sql, first_params = ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
@@ -477,6 +535,7 @@ def _demand_rows(*, now, window_days, location_id, item_type):
                     history_days=max(history, 0),
                     total=int(total or 0),
                     total_sq=int(total_sq or 0),
+                    first_day=first_day,
                 )
             )
     return rows
@@ -508,7 +567,8 @@ def _lead_time_suppliers(*, location_id, item_type):
     )
 
 
-def _compute(row, *, suppliers, review_days, z):
+def _level_lead_time(row, *, suppliers):
+    """(supplier_id, lead time, spread, source) of a level: its latest committed supplier's."""
     supplier = suppliers.get((row.item_type, row.location_id))
     source = LeadTimeSource.LOCATION
     if supplier is None:
@@ -521,18 +581,42 @@ def _compute(row, *, suppliers, review_days, z):
         lead_time, spread = _lead_time(
             declared=declared, learned=learned, spread=learned_spread, receipts_count=receipts_count
         )
-    lead_time = max(lead_time, MIN_LEAD_TIME_DAYS)
+    return supplier_id, max(lead_time, MIN_LEAD_TIME_DAYS), spread, source
 
+
+def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
+    """One level's result. ``seasonal_input``: (sample days, their total, their sum of squares,
+    the window's total one year earlier) when the level has the history for the seasonal
+    method, else None."""
+    supplier_id, lead_time, spread, source = lead_time
     mean = stddev = 0.0
-    skipped, point = None, None
-    if row.history_days < MIN_HISTORY_DAYS:
-        skipped = SkipReason.SHORT_HISTORY
-    elif row.total <= 0:
-        skipped = SkipReason.NO_DEMAND
-    else:
-        mean, stddev = demand_statistics(
-            history_days=row.history_days, total=row.total, total_sq=row.total_sq
+    skipped, point, seasonal = None, None, None
+    used = Method.STATIONARY
+    if method != Method.STATIONARY and seasonal_input is not None:
+        sample_days, sample_total, sample_total_sq, window_total_last_year = seasonal_input
+        seasonal = seasonal_demand(
+            sample_days=sample_days,
+            sample_total=sample_total,
+            sample_total_sq=sample_total_sq,
+            window_total=row.total,
+            window_total_last_year=window_total_last_year,
         )
+        if seasonal is not None:
+            used, mean, stddev = Method.SEASONAL, seasonal.mean_daily_demand, seasonal.demand_stddev
+        elif method == Method.SEASONAL:
+            used, skipped = Method.SEASONAL, SkipReason.NO_SEASONAL_TREND
+    elif method == Method.SEASONAL:
+        used, skipped = Method.SEASONAL, SkipReason.NO_SEASONAL_HISTORY
+    if used == Method.STATIONARY:
+        if row.history_days < MIN_HISTORY_DAYS:
+            skipped = SkipReason.SHORT_HISTORY
+        elif row.total <= 0:
+            skipped = SkipReason.NO_DEMAND
+        else:
+            mean, stddev = demand_statistics(
+                history_days=row.history_days, total=row.total, total_sq=row.total_sq
+            )
+    if skipped is None:
         point = reorder_point(
             mean_daily_demand=mean,
             demand_stddev=stddev,
@@ -555,7 +639,92 @@ def _compute(row, *, suppliers, review_days, z):
         lead_time_stddev_days=spread,
         lead_time_source=source,
         supplier_id=supplier_id,
+        method=used,
+        seasonal=seasonal,
     )
+
+
+def _level_filter(*, location_id, item_type):
+    """(SQL condition on the levels aliased ``s``, its parameters)."""
+    level_sql, level_params = ["1 = 1"], []
+    if location_id is not None:
+        level_sql.append("s.location_id = %s")
+        level_params.append(
+            StockLevel._meta.get_field("location_id").get_db_prep_value(
+                uuid.UUID(str(location_id)), connection
+            )
+        )
+    if item_type is not None:
+        level_sql.append("s.item_type = %s")
+        level_params.append(item_type)
+    return " AND ".join(level_sql), level_params
+
+
+def _seasonal_rows(*, now, window_days, samples, location_id, item_type):
+    """One query: for the levels of ``samples`` ({stock_id: (first day, days)} relative to
+    today a year earlier), the consumption of each day the samples span and the total of the
+    window one year earlier. Returns ``{stock_id: (sample days, sample total, sample sum of
+    squares, window total a year earlier)}``. Portable SQL, like ``_demand_rows``."""
+    tzname = timezone.get_current_timezone_name()
+    year_ago = timezone.localdate(now) - timedelta(days=DAYS_PER_YEAR)
+    window_start = year_ago - timedelta(days=window_days)
+    sample_start = year_ago + timedelta(days=min(offset for offset, _ in samples.values()))
+    sample_end = year_ago + timedelta(days=max(sum(sample) for sample in samples.values()))
+    bounds = [
+        timezone.make_aware(datetime.combine(day, time.min))
+        for day in (window_start, year_ago, sample_start, sample_end)
+    ]
+    ops = connection.ops
+    where, level_params = _level_filter(location_id=location_id, item_type=item_type)
+    day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
+    window_start_at, year_ago_at, sample_start_at, sample_end_at = (
+        ops.adapt_datetimefield_value(bound) for bound in bounds
+    )
+    sql = f"""
+        SELECT a.stock_id, NULL AS day, -SUM(a.quantity_delta)
+        FROM stock_adjustments a
+        JOIN stock_levels s ON s.stock_id = a.stock_id
+        WHERE a.reason = %s AND a.created_at >= %s AND a.created_at < %s AND {where}
+        GROUP BY a.stock_id
+        UNION ALL
+        SELECT c.stock_id, c.day, -SUM(c.quantity_delta)
+        FROM (
+            SELECT a.stock_id, a.quantity_delta, {day_sql} AS day
+            FROM stock_adjustments a
+            JOIN stock_levels s ON s.stock_id = a.stock_id
+            WHERE a.reason = %s AND a.created_at >= %s AND a.created_at < %s AND {where}
+        ) c
+        GROUP BY c.stock_id, c.day
+    """
+    params = [
+        "consumption",
+        window_start_at,
+        year_ago_at,
+        *level_params,
+        *day_params,
+        "consumption",
+        sample_start_at,
+        sample_end_at,
+        *level_params,
+    ]
+    figures = {stock_id: [length, 0, 0, 0] for stock_id, (_, length) in samples.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for stock_id, day, units in cursor:
+            stock_id = _uuid(stock_id)
+            entry = figures.get(stock_id)
+            if entry is None:
+                continue
+            units = int(units)
+            if day is None:
+                entry[3] = units
+                continue
+            day = day if isinstance(day, date) else _parse_date(day)
+            offset, length = samples[stock_id]
+            if offset <= (day - year_ago).days < offset + length:
+                entry[1] += units
+                entry[2] += units * units
+    return {stock_id: tuple(entry) for stock_id, entry in figures.items()}
 
 
 _CALCULATION_COLUMNS = (
@@ -576,6 +745,13 @@ _CALCULATION_COLUMNS = (
     "previous_reorder_point",
     "reorder_point",
     "skipped_reason",
+    "method",
+    "seasonal_sample_days",
+    "seasonal_base_demand",
+    "seasonal_base_stddev",
+    "seasonal_window_total",
+    "seasonal_window_total_last_year",
+    "seasonal_trend",
 )
 # Binary COPY: no text formatting or escaping of each value; the types are the columns' own.
 _CALCULATION_TYPES = (
@@ -596,6 +772,13 @@ _CALCULATION_TYPES = (
     "int4",
     "int4",
     "text",
+    "text",
+    "int4",
+    "float8",
+    "float8",
+    "int4",
+    "int4",
+    "float8",
 )
 _COPY_CALCULATIONS_SQL = (
     f"COPY reorder_point_calculations ({', '.join(_CALCULATION_COLUMNS)}) "
@@ -658,6 +841,8 @@ def _apply_batch(batch, *, inputs, now):
                     result.previous_reorder_point,
                     result.reorder_point,
                     _plain(result.skipped_reason),
+                    result.method,
+                    *_seasonal_columns(result.seasonal),
                 )
             )
             if result.outcome in ("raised", "lowered"):
@@ -673,6 +858,20 @@ def _apply_batch(batch, *, inputs, now):
             _record_point_changes(changed)
             sync_alerts_of(stock_ids=changed, now=now)
     return applied
+
+
+def _seasonal_columns(seasonal):
+    """The seasonal figures in ``_CALCULATION_COLUMNS`` order (all None for the stationary)."""
+    if seasonal is None:
+        return (None,) * 6
+    return (
+        seasonal.sample_days,
+        seasonal.base_mean,
+        seasonal.base_stddev,
+        seasonal.window_total,
+        seasonal.window_total_last_year,
+        seasonal.trend,
+    )
 
 
 def _plain(choice):
@@ -706,6 +905,10 @@ def _apply_batch_portable(batch, *, inputs, now):
                 previous_reorder_point=result.previous_reorder_point,
                 reorder_point=result.reorder_point,
                 skipped_reason=result.skipped_reason,
+                method=result.method,
+                **dict(
+                    zip(_CALCULATION_COLUMNS[-6:], _seasonal_columns(result.seasonal), strict=True)
+                ),
                 **inputs,
             )
             calculations.append(calculation)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from procurement.admin_overview import replenishment_overview_admin_view
 from procurement_site.api import health
 
 urlpatterns = [
@@ -18,6 +19,11 @@ urlpatterns = [
     ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path(
+        "admin/replenishment/",
+        replenishment_overview_admin_view,
+        name="admin-replenishment-overview",
+    ),
     path("admin/", admin.site.urls),
 ]
 

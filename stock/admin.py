@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from common.errors import Conflict, DomainError
+from stock import charts as stock_charts
 from stock import services
 from stock.forms import StockAdjustmentForm, StockLevelForm
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
@@ -83,8 +84,12 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
         "last_counted_at",
         "reorder_working",
         "ledger",
+        "charts",
     ]
     change_form_template = "admin/stock/stocklevel/change_form.html"
+
+    class Media:
+        css = {"all": ["planning/charts.css"]}
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -117,6 +122,10 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
             (
                 "Replenishment",
                 {"fields": ["reorder_point", "reorder_quantity", "reorder_working"]},
+            ),
+            (
+                f"Last {stock_charts.HISTORY_DAYS} days",
+                {"fields": ["charts"], "classes": ["planning"]},
             ),
         ]
 
@@ -175,7 +184,23 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
                 calculation.get_skipped_reason_display().lower(),
                 calculation.previous_reorder_point,
             )
-        rows = [
+        rows = [("method", calculation.get_method_display())]
+        if calculation.seasonal_trend is not None:
+            rows += [
+                (
+                    "same days a year earlier",
+                    f"{calculation.seasonal_base_demand:.3f} units/day "
+                    f"(s.d. {calculation.seasonal_base_stddev:.3f}) over "
+                    f"{calculation.seasonal_sample_days} days around the same dates",
+                ),
+                (
+                    "trend",
+                    f"{calculation.seasonal_trend:.3f} = {calculation.seasonal_window_total} units "
+                    f"over the last {calculation.window_days} days / "
+                    f"{calculation.seasonal_window_total_last_year} a year earlier",
+                ),
+            ]
+        rows += [
             ("d (mean daily demand)", f"{calculation.mean_daily_demand:.3f} units/day"),
             ("s_d (demand std. dev.)", f"{calculation.demand_stddev:.3f}"),
             (
@@ -202,6 +227,11 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
             *[value for row in rows for value in row],
         )
         return format_html('<table class="reorder-working">{}</table>', body)
+
+    @admin.display(description="charts")
+    def charts(self, obj):
+        """On hand against the reorder point, and consumption, drawn from the ledger."""
+        return stock_charts.level_charts(obj)
 
     @admin.display(description="ledger")
     def ledger(self, obj):

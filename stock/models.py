@@ -197,6 +197,13 @@ class LeadTimeSource(models.TextChoices):
 class SkipReason(models.TextChoices):
     SHORT_HISTORY = "short_history", "Fewer than 14 days of history"
     NO_DEMAND = "no_demand", "No consumption in the window"
+    NO_SEASONAL_HISTORY = "no_seasonal_history", "Less than a year plus the window of history"
+    NO_SEASONAL_TREND = "no_seasonal_trend", "No consumption in the window one year earlier"
+
+
+class DemandMethod(models.TextChoices):
+    STATIONARY = "stationary", "Stationary (the window's demand)"
+    SEASONAL = "seasonal", "Seasonal (the same days one year earlier, times the trend)"
 
 
 class ReorderPointCalculation(models.Model):
@@ -235,6 +242,35 @@ class ReorderPointCalculation(models.Model):
     reorder_point = models.IntegerField(null=True, blank=True)
     skipped_reason = models.CharField(
         max_length=20, choices=SkipReason.choices, null=True, blank=True
+    )
+    # How d and s_d were estimated; the seasonal figures are null for the stationary method.
+    method = models.CharField(
+        max_length=20,
+        choices=DemandMethod.choices,
+        default=DemandMethod.STATIONARY,
+        db_default=DemandMethod.STATIONARY,
+    )
+    seasonal_sample_days = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Days sampled one year earlier: the coming L' days, widened to at least 28.",
+    )
+    seasonal_base_demand = models.FloatField(
+        null=True, blank=True, help_text="Mean daily demand over those days."
+    )
+    seasonal_base_stddev = models.FloatField(
+        null=True, blank=True, help_text="Sample standard deviation of daily demand over them."
+    )
+    seasonal_window_total = models.IntegerField(
+        null=True, blank=True, help_text="Units consumed over the last window."
+    )
+    seasonal_window_total_last_year = models.IntegerField(
+        null=True, blank=True, help_text="Units consumed over the same window one year earlier."
+    )
+    seasonal_trend = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="The last window's demand over the same window's a year earlier.",
     )
 
     class Meta:

@@ -4,10 +4,20 @@ The number on order for a stock level comes from purchase orders, which the stoc
 import; the procurement app registers a provider at start-up (``register_on_order_provider``).
 """
 
-from django.db.models import BigIntegerField, F, IntegerField, Value
-from django.db.models.functions import Cast, Greatest
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
-from stock.models import ReorderAlert, StockLevel
+from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value, When
+from django.db.models.functions import Cast, Greatest, TruncDate
+from django.utils import timezone
+
+from stock.models import (
+    AdjustmentReason,
+    ReorderAlert,
+    ReorderPointCalculation,
+    StockAdjustment,
+    StockLevel,
+)
 
 _on_order_provider = None
 
@@ -74,4 +84,69 @@ def with_figures(alerts):
                 output_field=BigIntegerField(),
             )
         )
+    )
+
+
+@dataclass(frozen=True)
+class LevelHistory:
+    """A level's last days, for its chart: ``on_hand`` and ``consumed`` per day (``days``
+    first to today), and ``reorder_points``, (day, point) whenever the point changed."""
+
+    days: list
+    on_hand: list
+    consumed: list
+    reorder_points: list
+
+
+def level_history(*, level, days=180, today=None):
+    """Two queries whatever the length of the history: the ledger summed per day (the on hand
+    at each day's end is today's on hand minus what came after), and the recalculations in the
+    period (the point before the first is its ``previous_reorder_point``; a point changed by
+    hand shows from the next recalculation, and today's point ends the line)."""
+    today = today or timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    daily = (
+        StockAdjustment.objects.filter(stock=level, created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            delta=Sum("quantity_delta"),
+            consumed=Sum(
+                Case(
+                    When(reason=AdjustmentReason.CONSUMPTION, then=-F("quantity_delta")),
+                    default=Value(0),
+                )
+            ),
+        )
+        .order_by("day")
+        .values_list("day", "delta", "consumed")
+    )
+    deltas, consumed = {}, {}
+    for day, delta, units in daily:
+        deltas[day], consumed[day] = delta, units
+    all_days = [start + timedelta(days=offset) for offset in range(days)]
+    on_hand, running = [], level.quantity_on_hand
+    for day in reversed(all_days):
+        on_hand.append(running)
+        running -= deltas.get(day, 0)
+    on_hand.reverse()
+    calculations = list(
+        ReorderPointCalculation.objects.filter(stock=level, computed_at__gte=since)
+        .order_by("computed_at", "calculation_id")
+        .values_list("computed_at", "previous_reorder_point", "reorder_point")
+    )
+    first = calculations[0][1] if calculations else level.reorder_point
+    points = [(start, first)]
+    current = first
+    for computed_at, _, point in calculations:
+        if point is not None and point != current:
+            current = point
+            points.append((timezone.localdate(computed_at), point))
+    points.append((today, level.reorder_point))
+    return LevelHistory(
+        days=all_days,
+        on_hand=on_hand,
+        consumed=[consumed.get(day, 0) for day in all_days],
+        reorder_points=points,
     )

@@ -34,6 +34,13 @@ class ReorderPointCalculationSerializer(serializers.ModelSerializer):
             "previous_reorder_point",
             "reorder_point",
             "skipped_reason",
+            "method",
+            "seasonal_sample_days",
+            "seasonal_base_demand",
+            "seasonal_base_stddev",
+            "seasonal_window_total",
+            "seasonal_window_total_last_year",
+            "seasonal_trend",
         ]
         read_only_fields = fields
 

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from suppliers import charts as supplier_charts
 from suppliers import services
 from suppliers.models import Supplier
 
@@ -35,6 +36,7 @@ class SupplierAdmin(admin.ModelAdmin):
         "in_full",
         "receipts_count",
         "purchase_orders",
+        "lead_time_chart",
     ]
     fieldsets = [
         (None, {"fields": ["name", "contact_email", "lead_time_days", "rating", "active"]}),
@@ -51,8 +53,12 @@ class SupplierAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Lead times over time", {"fields": ["lead_time_chart"], "classes": ["planning"]}),
         ("Record", {"fields": ["supplier_id", "created_at"]}),
     ]
+
+    class Media:
+        css = {"all": ["planning/charts.css"]}
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets[:1] if obj is None else self.fieldsets
@@ -68,6 +74,10 @@ class SupplierAdmin(admin.ModelAdmin):
         if obj.on_time_rate is None:
             return None
         return f"{obj.on_time_rate:.0%}"
+
+    @admin.display(description="chart")
+    def lead_time_chart(self, obj):
+        return supplier_charts.lead_time_chart(obj)
 
     @admin.display(description="purchase orders")
     def purchase_orders(self, obj):

@@ -122,3 +122,45 @@ class SupplierDeliveryDay(models.Model):
 
     def __str__(self):
         return f"{self.supplier_id} {self.day}: {self.completed_count} completed"
+
+
+class LeadTimeObservation(models.Model):
+    """One receipt's actual lead time and the supplier's learned figures right after it (table
+    ``supplier_lead_times``): the history behind ``expected_lead_time_days``.
+
+    Written by the service that learns lead times, one row per received purchase order; only
+    ever inserted. ``po_id`` is a plain column, not a foreign key: suppliers must not depend on
+    procurement.
+    """
+
+    observation_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.CASCADE,
+        db_column="supplier_id",
+        related_name="lead_time_history",
+        db_index=False,
+    )
+    po_id = models.UUIDField()
+    received_at = models.DateTimeField()
+    actual_lead_time_days = models.FloatField(help_text="received_at - approved_at, in days.")
+    expected_lead_time_days = models.DecimalField(
+        max_digits=8, decimal_places=3, help_text="The learned lead time after this receipt."
+    )
+    lead_time_stddev_days = models.DecimalField(
+        max_digits=8, decimal_places=3, help_text="The learned spread after this receipt."
+    )
+    receipts_count = models.IntegerField(help_text="Receipts counted, this one included.")
+
+    class Meta:
+        db_table = "supplier_lead_times"
+        ordering = ["supplier", "received_at", "observation_id"]
+        indexes = [
+            models.Index(fields=["supplier", "received_at"], name="idx_lead_time_supplier_time")
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "po_id"], name="uniq_lead_time_per_po"),
+        ]
+
+    def __str__(self):
+        return f"{self.actual_lead_time_days:.1f} days (learned {self.expected_lead_time_days})"

@@ -7,7 +7,12 @@ from django.db.models.functions import Cast, NullIf
 
 from common.errors import NotFound
 from integrations.events import SYSTEM_ACTOR, record_events
-from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier, SupplierDeliveryDay
+from suppliers.models import (
+    MAX_LEAD_TIME_DAYS,
+    LeadTimeObservation,
+    Supplier,
+    SupplierDeliveryDay,
+)
 
 # The on-time and in-full rates count the purchase orders completed in the last 365 days.
 RATE_WINDOW_DAYS = 365
@@ -164,6 +169,35 @@ def rebuild_delivery_days(*, supplier_id, completed_orders):
             in_full_count=in_full,
         )
         for day, (completed, judged, on_time, in_full) in sorted(totals.items())
+    )
+
+
+def record_lead_time_observation(
+    *,
+    supplier_id,
+    po_id,
+    received_at,
+    actual_lead_time_days,
+    expected_lead_time_days,
+    lead_time_stddev_days,
+    receipts_count,
+):
+    """Keep one receipt's actual lead time and the figures learned after it, for the supplier's
+    lead-time chart. One ``INSERT``; a second call for the same PO changes nothing (a PO brings
+    its lead time once)."""
+    LeadTimeObservation.objects.bulk_create(
+        [
+            LeadTimeObservation(
+                supplier_id=supplier_id,
+                po_id=po_id,
+                received_at=received_at,
+                actual_lead_time_days=actual_lead_time_days,
+                expected_lead_time_days=_quantize(expected_lead_time_days, _DAYS),
+                lead_time_stddev_days=_quantize(lead_time_stddev_days, _DAYS),
+                receipts_count=receipts_count,
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 

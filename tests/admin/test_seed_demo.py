@@ -8,7 +8,7 @@ from django.test import RequestFactory
 
 from procurement.models import POStatus, POStatusChange, PurchaseOrder
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
-from suppliers.models import Supplier
+from suppliers.models import LeadTimeObservation, Supplier
 
 # A sign-in as the admin does it: django-axes, the first authentication backend, needs the request.
 LOGIN_REQUEST = RequestFactory().post("/admin/login/")
@@ -68,6 +68,15 @@ def check_reorder_points_suppliers_and_alerts():
     assert learned.exists()
     assert all(s.on_time_rate is not None for s in learned)
     assert Supplier.objects.filter(active=False).exists()
+    # a lead-time history row per receipt, the last one the supplier's figures
+    received = PurchaseOrder.objects.filter(status="received")
+    assert set(LeadTimeObservation.objects.values_list("po_id", flat=True)) == {
+        po.pk for po in received
+    }
+    for supplier in learned:
+        last = supplier.lead_time_history.order_by("received_at").last()
+        assert last.expected_lead_time_days == supplier.expected_lead_time_days
+        assert last.receipts_count == supplier.receipts_count
 
 
 def check_demo_users(seeded):

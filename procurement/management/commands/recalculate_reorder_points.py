@@ -3,7 +3,8 @@ import uuid
 from django.core.management.base import BaseCommand, CommandError
 
 from common.errors import InvalidInput
-from procurement.replenishment import recalculate_reorder_points
+from procurement.replenishment import METHODS, recalculate_reorder_points
+from procurement.statistics import Method
 
 
 def _service_level(value):
@@ -49,6 +50,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--review-days", type=int, default=1, help="Added to the lead time; default 1."
         )
+        parser.add_argument(
+            "--method",
+            choices=METHODS,
+            default=Method.AUTO,
+            help=(
+                "stationary: the window's demand; seasonal: the same days one year earlier times "
+                "the trend (levels without a year plus a window of history are skipped); auto "
+                "(default): seasonal where the history allows it, else stationary."
+            ),
+        )
         parser.add_argument("--location-id", type=uuid.UUID, help="Only this location's levels.")
         parser.add_argument("--item-type", help="Only this item type's levels.")
         parser.add_argument(
@@ -66,6 +77,7 @@ class Command(BaseCommand):
                 item_type=options["item_type"],
                 dry_run=options["dry_run"],
                 progress=progress,
+                method=options["method"],
             )
         except InvalidInput as exc:
             raise CommandError(exc.message) from exc
@@ -73,9 +85,10 @@ class Command(BaseCommand):
             for result in summary.results:
                 point = result.reorder_point
                 shown = result.skipped_reason if point is None else point
+                seasonal = ", seasonal" if result.method == Method.SEASONAL else ""
                 self.stdout.write(
                     f"{result.item_type} @ {result.location_id}: "
-                    f"{result.previous_reorder_point} -> {shown} ({result.outcome})"
+                    f"{result.previous_reorder_point} -> {shown} ({result.outcome}{seasonal})"
                 )
         prefix = "Dry run, nothing written: " if summary.dry_run else ""
         self.stdout.write(

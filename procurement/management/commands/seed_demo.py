@@ -42,7 +42,7 @@ from procurement.replenishment import recalculate_reorder_points, refresh_suppli
 from procurement.roles import setup_roles
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
 from stock.services import sync_alerts
-from suppliers.models import Supplier
+from suppliers.models import LeadTimeObservation, Supplier
 from suppliers.services import register_supplier
 
 HISTORY_DAYS = 90
@@ -250,6 +250,14 @@ class Seeder:
         ]
         levels = self._history()
         pos = self._purchase_orders(suppliers)
+        # The receipts went through the service and were dated back since: their lead-time
+        # history is written again, receipt by receipt, as it grew.
+        LeadTimeObservation.objects.filter(po_id__in=[po.pk for po in pos]).delete()
+        received = PurchaseOrder.objects.filter(
+            pk__in=[po.pk for po in pos], received_at__isnull=False, approved_at__isnull=False
+        ).order_by("received_at", "po_id")
+        for supplier_id, po_id in received.values_list("supplier_id", "po_id"):
+            refresh_supplier_performance(supplier_id=supplier_id, now=self.now, po_id=po_id)
         for supplier in suppliers:
             refresh_supplier_performance(supplier_id=supplier.pk, now=self.now)
         self._rebuild_ledger()
