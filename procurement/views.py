@@ -429,7 +429,7 @@ RECEIPT_CREATED_EXAMPLE = OpenApiExample(
         examples=[RECEIPT_EXAMPLE, CLOSE_EXAMPLE, RECEIPT_CREATED_EXAMPLE],
     ),
 )
-class PurchaseOrderReceiptsView(generics.GenericAPIView):
+class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
     serializer_class = ReceiptSerializer
     permission_classes = [ReceivePermissions]
 

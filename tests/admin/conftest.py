@@ -10,7 +10,7 @@ from procurement.models import PurchaseOrder
 from procurement.roles import setup_roles
 from tests.conftest import ALL_PERMS
 from tests.factories import SupplierFactory, UserFactory
-from tests.procurement.conftest import CLERK_PERMS, PATHS
+from tests.procurement.conftest import walk_to
 
 LOCATION = uuid.UUID("6a1f0c3e-8d2b-4c5a-9e7f-1b2c3d4e5f60")
 
@@ -105,14 +105,7 @@ def make_po(supplier, operator):
             created_by=created_by,
             currency=currency,
         )
-        submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
-        for step in PATHS[status]:
-            services.transition_purchase_order(
-                po_id=po.po_id,
-                target_status=step,
-                user=submitter if step == "submitted" else operator,
-                reason="walked",
-            )
+        walk_to(po.po_id, status, operator=operator)
         return PurchaseOrder.objects.get(pk=po.po_id)
 
     return make

@@ -11,7 +11,7 @@ from integrations.events import SYSTEM_ACTOR
 from integrations.models import Event
 from stock.models import StockAdjustment
 from stock.services import record_adjustment
-from tests.factories import TokenFactory, UserFactory
+from tests.factories import ApiTokenFactory, UserFactory
 from tests.stock.factories import stocked_level
 from tests.stock.test_concurrency import run_together
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_twelve_identical_keyed_requests_make_one_adjustment():
-    token = TokenFactory(user=UserFactory(username="floor", perms=["stock.add_stockadjustment"]))
+    token = ApiTokenFactory(user=UserFactory(username="floor", perms=["stock.add_stockadjustment"]))
     clients = [APIClient() for _ in range(12)]
     for client in clients:
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

@@ -83,6 +83,8 @@ def test_the_purchase_order_lifecycle_writes_an_event_per_change(operator, appro
         PO + "submitted",
         PO + "approved",
         PO + "shipped",
+        # Receiving in one go records its receipt, then the PO is received.
+        PO + "receipt_recorded",
         PO + "received",
     ]
     events = events_of(PO)
@@ -92,6 +94,7 @@ def test_the_purchase_order_lifecycle_writes_an_event_per_change(operator, appro
         "operator",
         "operator",
         "approver",
+        "operator",
         "operator",
         "operator",
     ]
@@ -366,3 +369,32 @@ def test_numbers_go_to_committed_events_only_in_the_order_they_were_written(db):
 def test_an_unknown_event_type_is_refused(db):
     with pytest.raises(ValueError):
         record_events(entity="supplier", action="deleted", objects=[object()], actor="x")
+
+
+def test_a_partial_receipt_against_an_approved_po_writes_shipped_then_receipt_recorded(
+    operator, approver
+):
+    """A receipt moves an approved PO to shipped first; a partial one leaves it shipped; the
+    receipt that brings the rest completes it."""
+    supplier = SupplierFactory()
+    po = new_po(operator, supplier)
+    move(operator, po, "submitted")
+    move(approver, po, "approved")
+    [line] = operator.get(f"/purchase-orders/{po['po_id']}").json()["line_items"]
+    receipts = f"/purchase-orders/{po['po_id']}/receipts"
+
+    def receive(quantity):
+        body = {"lines": [{"line_item_id": line["line_item_id"], "quantity": quantity}]}
+        response = operator.post(receipts, body, format="json")
+        assert response.status_code == 201, response.json()
+
+    receive(1)
+    receive(line["quantity"] - 1)
+
+    assert types(PO)[3:] == [
+        PO + "shipped",
+        PO + "receipt_recorded",
+        PO + "receipt_recorded",
+        PO + "received",
+    ]
+    assert events_of(PO)[-2].data["receipt_status"] == "full"

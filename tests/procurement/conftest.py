@@ -81,6 +81,19 @@ PATHS = {
 }
 
 
+def walk_to(po_id, status, *, operator):
+    """Move a draft along ``PATHS[status]``: ``submitter`` submits it, ``operator`` (who did not
+    shape it) takes the other steps, as separation of duties asks."""
+    submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
+    for step in PATHS[status]:
+        services.transition_purchase_order(
+            po_id=po_id,
+            target_status=step,
+            user=submitter if step == "submitted" else operator,
+            reason="walked",
+        )
+
+
 @pytest.fixture
 def operator(db):
     """Holds every permission and creates nothing: may take any edge the machine allows."""
@@ -99,14 +112,7 @@ def po_in(supplier, operator):
         po = services.create_purchase_order(
             supplier_id=supplier.supplier_id, line_items=line_items, created_by=created_by
         )
-        submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
-        for step in PATHS[status]:
-            services.transition_purchase_order(
-                po_id=po.po_id,
-                target_status=step,
-                user=submitter if step == "submitted" else operator,
-                reason="walked",
-            )
+        walk_to(po.po_id, status, operator=operator)
         return PurchaseOrder.objects.get(pk=po.po_id)
 
     return make

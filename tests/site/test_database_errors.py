@@ -21,7 +21,7 @@ from procurement_site.api.errors import exception_handler
 from stock.models import StockAdjustment
 from tests.conftest import ALL_PERMS, client_for
 from tests.factories import StockLevelFactory, SupplierFactory, UserFactory
-from tests.procurement.conftest import LOCATION, PATHS, line
+from tests.procurement.conftest import LOCATION, line, walk_to
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -100,8 +100,7 @@ def shipped_po():
         line_items=[line("tent", 6)],
         created_by="clerk",
     )
-    for step in PATHS["shipped"]:
-        services.transition_purchase_order(po_id=po.po_id, target_status=step, user=operator)
+    walk_to(po.po_id, "shipped", operator=operator)
     return po, level, client_for(UserFactory(username="warehouse", perms=ALL_PERMS))
 
 

@@ -347,9 +347,8 @@ def test_an_adjustment_request_runs_a_constant_number_of_statements(clerk):
 
     # Token, permissions (one query), the write count (API_WRITE_RATE, one upsert); then
     # SAVEPOINT, lock, update, ledger row, its event, alert sync (a read of the open alerts),
-    # RELEASE (the savepoint stands in for the
-    # request's transaction).
-    assert len(first) == len(second) == 9
+    # RELEASE (the savepoint stands in for the request's transaction).
+    assert len(first) == len(second) == 10
 
 
 # --- GET /stock-levels -----------------------------------------------------------------------
