@@ -54,6 +54,8 @@ EWMA_ALPHA = 0.3
 SPREAD_SAMPLE = 10
 MIN_RECEIPTS_FOR_LEARNED = 3
 ON_TIME_WINDOW_DAYS = 365
+# suppliers.models.MAX_LEAD_TIME_DAYS: learned figures are capped at it.
+MAX_LEAD_TIME_DAYS = 3650
 
 _pool = None
 # Called with (cursor, sql, params) before each statement when set (tests compare the statements).
@@ -285,8 +287,7 @@ LATEST_DELIVERIES_SQL = (
     '"purchase_orders"."first_received_at" AS "first_received_at", '
     '"purchase_orders"."po_id" AS "po_id" FROM "purchase_orders" WHERE '
     '("purchase_orders"."approved_at" IS NOT NULL AND "purchase_orders"."first_received_at" IS '
-    'NOT NULL AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 DESC, '
-    '"purchase_orders"."po_id" DESC LIMIT 10'
+    'NOT NULL AND "purchase_orders"."supplier_id" = %s) ORDER BY 2 DESC, 3 DESC LIMIT 10'
 )
 INSERT_LEAD_TIME_SQL = (
     'INSERT INTO "supplier_lead_times" ("observation_id", "supplier_id", "po_id", "received_at", '
@@ -1146,7 +1147,8 @@ def _learn_lead_time(request, *, supplier_id):
     _, declared, learned, count = request.sql(LOCK_SUPPLIER_SQL, [supplier_id]).fetchone()
     latest = request.sql(LATEST_DELIVERIES_SQL, [supplier_id]).fetchall()
     lead_times = [
-        max(0.0, (delivered - approved).total_seconds() / 86400) for approved, delivered in latest
+        max(0.0, (delivered - approved).total_seconds() / 86400)
+        for approved, delivered, _ in latest
     ]
     if lead_times:
         previous = float(learned) if count and learned is not None else float(declared)
@@ -1160,6 +1162,25 @@ def _learn_lead_time(request, *, supplier_id):
                 Decimal(str(spread)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP),
                 count + 1,
                 supplier_id,
+            ],
+        )
+        # The lead-time history row (learn_lead_time's last statement).
+        _, delivered_at, po_id = latest[0]
+        request.sql(
+            INSERT_LEAD_TIME_SQL,
+            [
+                uuid.uuid4(),
+                supplier_id,
+                po_id,
+                delivered_at,
+                lead_times[0],
+                Decimal(str(min(expected, MAX_LEAD_TIME_DAYS))).quantize(
+                    Decimal("0.001"), rounding=ROUND_HALF_UP
+                ),
+                Decimal(str(min(spread, MAX_LEAD_TIME_DAYS))).quantize(
+                    Decimal("0.001"), rounding=ROUND_HALF_UP
+                ),
+                count + 1,
             ],
         )
     request.sql("RELEASE SAVEPOINT floor_supplier")

@@ -138,7 +138,7 @@ def test_learning_a_lead_time_reads_a_bounded_history():
         with CaptureQueriesContext(connection) as queries:
             learn_lead_time(supplier_id=supplier.pk)
         counts.append(len([q for q in queries if "SAVEPOINT" not in q["sql"]]))
-    assert counts[0] == counts[1] == 3
+    assert counts[0] == counts[1] == 4
 
 
 def test_incremental_learning_matches_the_full_recompute(po_in, operator, supplier):
