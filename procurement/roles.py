@@ -9,6 +9,9 @@ ROLE_PERMISSIONS = {
         "suppliers.view_supplier",
         "suppliers.add_supplier",
         "suppliers.change_supplier",
+        "suppliers.view_supplieritem",
+        "suppliers.add_supplieritem",
+        "suppliers.change_supplieritem",
         "procurement.view_purchaseorder",
         "procurement.add_purchaseorder",
         "procurement.change_purchaseorder",
@@ -24,6 +27,7 @@ ROLE_PERMISSIONS = {
     ],
     "Approvers": [
         "suppliers.view_supplier",
+        "suppliers.view_supplieritem",
         "procurement.view_purchaseorder",
         "procurement.change_purchaseorder",
         "procurement.approve_purchaseorder",
@@ -35,6 +39,7 @@ ROLE_PERMISSIONS = {
     ],
     "Warehouse staff": [
         "suppliers.view_supplier",
+        "suppliers.view_supplieritem",
         "procurement.view_purchaseorder",
         "procurement.change_purchaseorder",
         "procurement.view_polineitem",

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from procurement import selectors
-from procurement.models import POLineItem, POStatus, POStatusChange, PurchaseOrder
+from procurement.models import POApproval, POLineItem, POStatus, POStatusChange, PurchaseOrder
 from procurement.services import (
     MAX_ITEM_TYPE_LENGTH,
     MAX_LINES,
@@ -105,6 +105,13 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ApprovalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = POApproval
+        fields = ["approved_by", "approved_at"]
+        read_only_fields = fields
+
+
 class PurchaseOrderSerializer(serializers.ModelSerializer):
     """A purchase order as returned. ``available_transitions`` depends on the requesting user.
     Extend ``Meta.fields`` (or subclass) to show more of a PO."""
@@ -113,6 +120,17 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
     available_transitions = serializers.SerializerMethodField()
     line_items = LineItemSerializer(many=True, read_only=True)
     status_history = StatusChangeSerializer(many=True, read_only=True)
+    approvals = ApprovalSerializer(
+        many=True,
+        read_only=True,
+        help_text="Every approval so far (who, when): one, or two above "
+        "PO_SECOND_APPROVAL_ABOVE (the first leaves the PO submitted).",
+    )
+    sent_to_supplier_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the approved PO was last e-mailed to the supplier; null until then.",
+    )
     is_overdue = serializers.BooleanField(
         read_only=True,
         help_text="Past expected_delivery_date and still awaiting delivery.",
@@ -133,8 +151,10 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
             "created_by",
             "expected_delivery_date",
             "received_at",
+            "sent_to_supplier_at",
             "is_overdue",
             "available_transitions",
+            "approvals",
             "line_items",
             "status_history",
         ]
@@ -143,3 +163,27 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(POStatus.choices)))
     def get_available_transitions(self, po):
         return selectors.available_transitions(po=po, user=self.context["request"].user)
+
+
+MAX_ALERTS_PER_REQUEST = 500
+
+
+class PurchaseOrdersFromAlertsSerializer(serializers.Serializer):
+    alert_ids = serializers.ListField(
+        child=StrictUUIDField(),
+        allow_empty=False,
+        max_length=MAX_ALERTS_PER_REQUEST,
+        help_text=f"The open reorder alerts to order for (1 to {MAX_ALERTS_PER_REQUEST}).",
+    )
+
+
+class SkippedAlertSerializer(serializers.Serializer):
+    alert_id = serializers.UUIDField(read_only=True)
+    reason = serializers.CharField(read_only=True, help_text="Why nothing was ordered for it.")
+
+
+class PurchaseOrdersFromAlertsResultSerializer(serializers.Serializer):
+    purchase_orders = PurchaseOrderSerializer(
+        many=True, read_only=True, help_text="The drafts created or added to."
+    )
+    skipped = SkippedAlertSerializer(many=True, read_only=True)

@@ -26,6 +26,21 @@ OPERATIONS = {
     ("/stock-levels", "get"): {"200", "400", "401", "404", "414", "503"},
     ("/stock-adjustments", "post"): {"201", "400", "401", "403", "404", "409", "414", "415", "503"},
     ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/purchase-orders/from-alerts", "post"): {"201", "400", "401", "403", "414", "415", "503"},
+    ("/purchase-orders/{po_id}/document", "get"): {"200", "401", "404", "406", "414", "503"},
+    ("/supplier-items", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/supplier-items", "post"): {"201", "400", "401", "403", "409", "414", "415", "503"},
+    ("/supplier-items/{supplier_item_id}", "get"): {"200", "401", "404", "414", "503"},
+    ("/supplier-items/{supplier_item_id}", "patch"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "414",
+        "415",
+        "503",
+    },
 }
 LISTS = [path for path, method in OPERATIONS if method == "get" and "{" not in path]
 BODIES = {
@@ -33,6 +48,9 @@ BODIES = {
     ("/purchase-orders", "post"): "PurchaseOrderCreateRequest",
     ("/purchase-orders/{po_id}", "patch"): "PatchedPurchaseOrderUpdateRequest",
     ("/stock-adjustments", "post"): "StockAdjustmentCreateRequest",
+    ("/purchase-orders/from-alerts", "post"): "PurchaseOrdersFromAlertsRequest",
+    ("/supplier-items", "post"): "SupplierItemCreateRequest",
+    ("/supplier-items/{supplier_item_id}", "patch"): "PatchedSupplierItemUpdateRequest",
 }
 PO_STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
 
@@ -169,6 +187,9 @@ def test_request_bodies_required_fields(schema):
         "PurchaseOrderCreateRequest": {"supplier_id", "line_items"},
         "PatchedPurchaseOrderUpdateRequest": set(),
         "StockAdjustmentCreateRequest": {"reason"},
+        "PurchaseOrdersFromAlertsRequest": {"alert_ids"},
+        "SupplierItemCreateRequest": {"supplier_id", "item_type", "unit_price"},
+        "PatchedSupplierItemUpdateRequest": set(),
     }
     line = component(schema, "LineItemInputRequest")
     assert set(line["required"]) == {"item_type", "location_id", "quantity", "unit_price"}

@@ -90,7 +90,8 @@ def operator(db):
 @pytest.fixture
 def po_in(supplier, operator):
     """``po_in("shipped", lines=2)``: a PO created by ``clerk``, submitted by ``submitter`` and
-    walked on to the status by ``operator`` (who did not shape it, so may approve it), with
+    walked on to the status by ``operator`` (who did not shape it, so may approve it; above
+    ``PO_SECOND_APPROVAL_ABOVE``, ``second-approver`` gives the second approval), with
     ``lines`` generated lines or the given ``line_items``."""
 
     def make(status, lines=1, created_by="clerk", line_items=None):
@@ -101,12 +102,18 @@ def po_in(supplier, operator):
         )
         submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
         for step in PATHS[status]:
-            services.transition_purchase_order(
+            po = services.transition_purchase_order(
                 po_id=po.po_id,
                 target_status=step,
                 user=submitter if step == "submitted" else operator,
                 reason="walked",
             )
+            if step == "approved" and po.status == "submitted":
+                po = services.transition_purchase_order(
+                    po_id=po.po_id,
+                    target_status=step,
+                    user=UserFactory(username="second-approver", perms=APPROVER_PERMS),
+                )
         return PurchaseOrder.objects.get(pk=po.po_id)
 
     return make

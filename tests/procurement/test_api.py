@@ -209,8 +209,10 @@ def test_get_returns_the_po_with_an_etag(create_po, reader_client):
         "created_by",
         "expected_delivery_date",
         "received_at",
+        "sent_to_supplier_at",
         "is_overdue",
         "available_transitions",
+        "approvals",
         "line_items",
         "status_history",
     ]
