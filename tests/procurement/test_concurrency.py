@@ -100,3 +100,27 @@ def test_approval_racing_cancellation_leaves_a_consistent_state(make_client, po_
         if with_if_match:
             # Both asked for the version they saw: exactly one wins.
             assert len(successes) == 1
+
+
+def test_two_approvers_at_once_on_a_large_po_give_two_approvals(make_client, po_in):
+    """Above the threshold, both approvals land, one after the other under the row lock: the
+    first recorded, the second approves."""
+    po = po_in("submitted", line_items=[line("tent", 101, "100.00")])
+    approvers = [
+        make_client(
+            f"approver-{n}",
+            perms=["procurement.change_purchaseorder", "procurement.approve_purchaseorder"],
+        )
+        for n in range(2)
+    ]
+
+    responses = run_together(
+        [lambda c=c: patch(c, po.po_id, {"status": "approved"}) for c in approvers]
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 200], responses
+    assert sorted(r.json()["status"] for r in responses) == ["approved", "submitted"]
+    stored = PurchaseOrder.objects.get(pk=po.pk)
+    assert stored.status == "approved"
+    assert stored.approvals.count() == 2
+    assert POStatusChange.objects.filter(purchase_order=po, to_status="approved").count() == 1
