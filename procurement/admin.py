@@ -27,7 +27,6 @@ from procurement.documents import purchase_order_filename, purchase_order_pdf
 from procurement.forms import POLineItemForm, POLineItemFormSet, PurchaseOrderForm
 from procurement.models import (
     APPROVE_PERMISSION,
-    POApproval,
     POEdit,
     POLineItem,
     POStatus,
@@ -141,27 +140,6 @@ class POEditInline(admin.TabularInline):
         return False
 
 
-class POApprovalInline(admin.TabularInline):
-    """The approvals so far: one, or two above ``PO_SECOND_APPROVAL_ABOVE``."""
-
-    model = POApproval
-    extra = 0
-    can_delete = False
-    fields = ["approved_at", "approved_by"]
-    readonly_fields = fields
-    ordering = ["approved_at", "id"]
-    verbose_name_plural = "approvals"
-
-    def has_add_permission(self, request, obj):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
     """Submitted POs the user may still approve: not created, edited, submitted or already
     approved by them."""
@@ -225,7 +203,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     date_hierarchy = "created_at"
     list_select_related = ["supplier"]
     actions = ["approve_selected", "send_selected_to_supplier"]
-    inlines = [POLineItemInline, POApprovalInline, POStatusChangeInline, POEditInline]
+    inlines = [POLineItemInline, POStatusChangeInline, POEditInline]
     readonly_fields = [
         "po_id",
         "status",
@@ -237,6 +215,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
         "approved_at",
         "expected_delivery_date",
         "received_at",
+        "approvals_given",
         "sent_to_supplier_at",
         "version",
     ]
@@ -277,6 +256,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                 {
                     "fields": [
                         "submitted_at",
+                        "approvals_given",
                         "approved_by",
                         "approved_at",
                         "expected_delivery_date",
@@ -309,6 +289,15 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     @admin.display(description="total", ordering="total_amount")
     def total(self, obj):
         return f"{obj.total_amount} {obj.currency}"
+
+    @admin.display(description="approvals")
+    def approvals_given(self, obj):
+        """Every approval so far, who and when: one, or two above PO_SECOND_APPROVAL_ABOVE."""
+        approvals = [
+            f"{approval.approved_by} ({approval.approved_at:%Y-%m-%d %H:%M} UTC)"
+            for approval in obj.approvals.order_by("approved_at", "id")
+        ]
+        return "; ".join(approvals) or "-"
 
     @admin.display(boolean=True, description="overdue")
     def overdue(self, obj):

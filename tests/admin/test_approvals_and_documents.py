@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from procurement import services
+from procurement.admin import PurchaseOrderAdmin
 from procurement.models import POApproval, PurchaseOrder
 from suppliers.models import SupplierItem
 from tests.admin.conftest import line, messages_of
@@ -239,10 +240,17 @@ def test_the_catalog_inline_on_the_supplier_adds_entries_through_the_service(cle
     )
 
 
-def test_approvals_are_listed_on_the_po_page(approver, make_po):
-    po = make_po("approved")
-    assert list(
-        POApproval.objects.filter(purchase_order=po).values_list("approved_by", flat=True)
-    ) == ["operator"]
-    page = approver.get(change_url(po)).content.decode()
-    assert "approvals" in page.lower() and "operator" in page
+def test_approvals_are_listed_on_the_po_page(approver, staff, make_po):
+    po = make_po("submitted", line_items=LARGE)
+    approver.post(approve_url(po), {"version": po.version})
+    staff("approver-2", "Approvers").post(approve_url(po), {"version": po.version + 1})
+    [first, second] = POApproval.objects.filter(purchase_order=po).order_by("approved_at")
+
+    response = approver.get(change_url(po))
+
+    shown = response.context["adminform"].form.instance
+    assert PurchaseOrderAdmin.approvals_given(None, shown) == (
+        f"approver ({first.approved_at:%Y-%m-%d %H:%M} UTC); "
+        f"approver-2 ({second.approved_at:%Y-%m-%d %H:%M} UTC)"
+    )
+    assert "approver-2 (" in response.content.decode()

@@ -119,8 +119,13 @@ def seed():
             unit_price=Decimal("149.99"),
         )
         for step in WALK[status]:
+            # The buyer submits, the operator (who did not shape it) approves: separation of
+            # duties.
             po_services.transition_purchase_order(
-                po_id=po_id, target_status=step, user=operator, reason="seeded"
+                po_id=po_id,
+                target_status=step,
+                user=buyer if step == POStatus.SUBMITTED else operator,
+                reason="seeded",
             )
 
     return Token.objects.create(user=fuzzer).key
