@@ -176,7 +176,8 @@ PO_COLUMNS = (
     '"purchase_orders"."approved_by", "purchase_orders"."submitted_at", '
     '"purchase_orders"."approved_at", "purchase_orders"."created_at", '
     '"purchase_orders"."created_by", "purchase_orders"."expected_delivery_date", '
-    '"purchase_orders"."received_at", "purchase_orders"."version"'
+    '"purchase_orders"."received_at", "purchase_orders"."sent_to_supplier_at", '
+    '"purchase_orders"."version"'
 )
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
 PO_SQL = (
@@ -196,6 +197,16 @@ PO_HISTORY_SQL = (
     '"po_status_history"."reason" FROM "po_status_history" WHERE '
     '"po_status_history"."po_id" IN (%s) ORDER BY "po_status_history"."changed_at" ASC, '
     '"po_status_history"."id" ASC'
+)
+PO_EDITS_SQL = (
+    'SELECT "po_edits"."id", "po_edits"."po_id", "po_edits"."edited_by", "po_edits"."edited_at", '
+    '"po_edits"."fields" FROM "po_edits" WHERE "po_edits"."po_id" IN (%s) ORDER BY '
+    '"po_edits"."edited_at" ASC, "po_edits"."id" ASC'
+)
+PO_APPROVALS_SQL = (
+    'SELECT "po_approvals"."id", "po_approvals"."po_id", "po_approvals"."approved_by", '
+    '"po_approvals"."approved_at" FROM "po_approvals" WHERE "po_approvals"."po_id" IN (%s) '
+    'ORDER BY "po_approvals"."approved_at" ASC, "po_approvals"."id" ASC'
 )
 SUPPLIER_COLUMNS = (
     '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
@@ -671,8 +682,14 @@ def record_adjustment(request):
 # --- purchase orders ---------------------------------------------------------------------------
 
 
-def _available_transitions(request, po):
-    status, created_by, lines = po["status"], po["created_by"], po["line_items"]
+def _available_transitions(request, po, *, editors):
+    """As the app: approving and rejecting are for approvers who did not shape the PO (creator,
+    editors, submitters); approving also for those who have not approved it yet."""
+    status, lines = po["status"], po["line_items"]
+    shaped = {po["created_by"], *editors}
+    shaped.update(c["changed_by"] for c in po["status_history"] if c["to_status"] == "submitted")
+    approvers = {approval["approved_by"] for approval in po["approvals"]}
+    username = request.user["username"]
     allowed = []
     for target, needs_approval in TRANSITIONS.get(status, []):
         if target == "submitted" and not lines:
@@ -681,7 +698,8 @@ def _available_transitions(request, po):
             ok = (
                 request.has_perm(CHANGE_PO)
                 and request.has_perm(APPROVE_PO)
-                and request.user["username"] != created_by
+                and username not in shaped
+                and (target != "approved" or username not in approvers)
             )
         else:
             ok = request.has_perm(CHANGE_PO)
@@ -698,12 +716,14 @@ def _read_po(request, po_id):
 
 
 def _render_po(request, row):
-    """The PO row (``PO_COLUMNS``) with its lines and history read."""
+    """The PO row (``PO_COLUMNS``) with its lines, history, edits and approvals read."""
     po_id = row[0]
     lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
+    edits = request.sql(PO_EDITS_SQL, [po_id]).fetchall()
+    approvals = request.sql(PO_APPROVALS_SQL, [po_id]).fetchall()
     (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
-    created_at, created_by, expected, received_at, version = row[8:13]
+    created_at, created_by, expected, received_at, sent_at, version = row[8:14]
     po = {
         "po_id": po_id,
         "supplier_id": supplier_id,
@@ -717,6 +737,10 @@ def _render_po(request, row):
         "created_by": created_by,
         "expected_delivery_date": expected,
         "received_at": received_at,
+        "sent_to_supplier_at": sent_at,
+        "approvals": [
+            {"approved_by": approval[2], "approved_at": approval[3]} for approval in approvals
+        ],
         "is_overdue": status in AWAITING_DELIVERY
         and expected is not None
         and expected < datetime.now(UTC).date(),
@@ -743,7 +767,9 @@ def _render_po(request, row):
             for change in history
         ],
     }
-    po["available_transitions"] = _available_transitions(request, po)
+    po["available_transitions"] = _available_transitions(
+        request, po, editors=[edit[2] for edit in edits]
+    )
     return 200, po, [("ETag", f'"{version}"')]
 
 
@@ -790,7 +816,7 @@ def receive_purchase_order(request):
         request.sql(RECEIVE_PO_SQL, ["received", now, po_id])
         _refresh_supplier(request, supplier_id=supplier_id, now=now)
     # As the app: the PO as saved (not read again), with its lines and history read.
-    saved = (*po[:2], "received", *po[3:11], now, po[12] + 1)
+    saved = (*po[:2], "received", *po[3:11], now, po[12], po[13] + 1)
     return _render_po(request, saved)
 
 
