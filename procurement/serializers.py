@@ -172,6 +172,7 @@ class PurchaseOrdersFromAlertsSerializer(serializers.Serializer):
     alert_ids = serializers.ListField(
         child=StrictUUIDField(),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_ALERTS_PER_REQUEST,
         help_text=f"The open reorder alerts to order for (1 to {MAX_ALERTS_PER_REQUEST}).",
     )
