@@ -423,7 +423,8 @@ class PurchaseOrdersFromAlertsView(generics.GenericAPIView):
             **{(code, "application/json"): error_response(code) for code in (401, 404, 406, 503)},
             **URI_TOO_LONG,
         },
-        parameters=[PO_ID_PARAMETER, *COMMON_HEADERS],
+        # The document is chosen by its path (and Accept), not by DRF's `?format=`.
+        parameters=[PO_ID_PARAMETER, OpenApiParameter("format", exclude=True), *COMMON_HEADERS],
     ),
 )
 class PurchaseOrderDocumentView(generics.GenericAPIView):
