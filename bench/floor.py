@@ -188,8 +188,9 @@ PO_COLUMNS = (
     '"purchase_orders"."approved_by", "purchase_orders"."submitted_at", '
     '"purchase_orders"."approved_at", "purchase_orders"."created_at", '
     '"purchase_orders"."created_by", "purchase_orders"."expected_delivery_date", '
-    '"purchase_orders"."received_at", "purchase_orders"."version", '
-    '"purchase_orders"."receipt_status", "purchase_orders"."first_received_at"'
+    '"purchase_orders"."received_at", "purchase_orders"."sent_to_supplier_at", '
+    '"purchase_orders"."version", "purchase_orders"."receipt_status", '
+    '"purchase_orders"."first_received_at"'
 )
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
 PO_SQL = (
@@ -230,6 +231,11 @@ PO_EDITS_SQL = (
     'SELECT "po_edits"."id", "po_edits"."po_id", "po_edits"."edited_by", '
     '"po_edits"."edited_at", "po_edits"."fields" FROM "po_edits" WHERE '
     '"po_edits"."po_id" IN (%s) ORDER BY "po_edits"."edited_at" ASC, "po_edits"."id" ASC'
+)
+PO_APPROVALS_SQL = (
+    'SELECT "po_approvals"."id", "po_approvals"."po_id", "po_approvals"."approved_by", '
+    '"po_approvals"."approved_at" FROM "po_approvals" WHERE "po_approvals"."po_id" IN (%s) '
+    'ORDER BY "po_approvals"."approved_at" ASC, "po_approvals"."id" ASC'
 )
 SUPPLIER_COLUMNS = (
     '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
@@ -896,8 +902,14 @@ def record_adjustment(request):
 # --- purchase orders ---------------------------------------------------------------------------
 
 
-def _available_transitions(request, po, shapers):
+def _available_transitions(request, po, *, editors):
+    """As the app: approving and rejecting are for approvers who did not shape the PO (creator,
+    editors, submitters); approving also for those who have not approved it yet."""
     status, lines = po["status"], po["line_items"]
+    shaped = {po["created_by"], *editors}
+    shaped.update(c["changed_by"] for c in po["status_history"] if c["to_status"] == "submitted")
+    approvers = {approval["approved_by"] for approval in po["approvals"]}
+    username = request.user["username"]
     allowed = []
     for target, needs_approval in TRANSITIONS.get(status, []):
         if target == "submitted" and not lines:
@@ -906,7 +918,8 @@ def _available_transitions(request, po, shapers):
             ok = (
                 request.has_perm(CHANGE_PO)
                 and request.has_perm(APPROVE_PO)
-                and request.user["username"] not in shapers
+                and username not in shaped
+                and (target != "approved" or username not in approvers)
             )
         else:
             ok = request.has_perm(CHANGE_PO)
@@ -923,7 +936,7 @@ def _read_po(request, po_id):
 
 
 def _render_po(request, row):
-    """The PO row (``PO_COLUMNS``) with its lines and history read."""
+    """The PO row (``PO_COLUMNS``) with its lines, history, edits and approvals read."""
     po_id = row[0]
     lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
@@ -938,8 +951,9 @@ def _render_po(request, row):
             receipt_lines.setdefault(rl[1], []).append(
                 {"line_item_id": rl[2], "item_type": rl[7], "location_id": rl[8], "quantity": rl[3]}
             )
+    approvals = request.sql(PO_APPROVALS_SQL, [po_id]).fetchall()
     (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
-    created_at, created_by, expected, received_at, version, receipt_status = row[8:14]
+    created_at, created_by, expected, received_at, sent_at, version, receipt_status = row[8:15]
     final = status in ("received", "rejected", "cancelled")
     po = {
         "po_id": po_id,
@@ -954,6 +968,10 @@ def _render_po(request, row):
         "created_by": created_by,
         "expected_delivery_date": expected,
         "received_at": received_at,
+        "sent_to_supplier_at": sent_at,
+        "approvals": [
+            {"approved_by": approval[2], "approved_at": approval[3]} for approval in approvals
+        ],
         "is_overdue": status in AWAITING_DELIVERY
         and expected is not None
         and expected < datetime.now(UTC).date(),
@@ -994,10 +1012,7 @@ def _render_po(request, row):
             for receipt in receipts
         ],
     }
-    # Separation of duties: the creator, the editors and the submitter.
-    shapers = {created_by, *editors}
-    shapers.update(change[4] for change in history if change[3] == "submitted")
-    po["available_transitions"] = _available_transitions(request, po, shapers)
+    po["available_transitions"] = _available_transitions(request, po, editors=editors)
     return 200, po, [("ETag", f'"{version}"')]
 
 
@@ -1074,7 +1089,7 @@ def receive_purchase_order(request):
             INSERT_HISTORY_SQL,
             [po_id, "shipped", "received", username, now, ""],
         ).fetchone()
-        first_delivery = bool(received) and po[14] is None
+        first_delivery = bool(received) and po[15] is None
         request.sql(
             RECEIVE_PO_SQL.format(first=', "first_received_at" = %s' if first_delivery else ""),
             ["received", now, "full", *([now] if first_delivery else []), po_id],
@@ -1084,8 +1099,8 @@ def receive_purchase_order(request):
         _record_completion(request, supplier_id=supplier_id, due=po[10], now=now)
         # As the app: the PO as saved (not read again), with its lines, history and receipts
         # read, for each event and for the answer.
-        first_received_at = now if first_delivery else po[14]
-        saved = (*po[:2], "received", *po[3:11], now, po[12] + 1, "full", first_received_at)
+        first_received_at = now if first_delivery else po[15]
+        saved = (*po[:2], "received", *po[3:11], now, po[12], po[13] + 1, "full", first_received_at)
         for action in ("receipt_recorded", "received"):
             _, rendered, _ = _render_po(request, saved)
             _record_events(

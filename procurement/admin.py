@@ -17,9 +17,10 @@ the creator-cannot-approve rule, row locks, history and stock effects are identi
 - on reorder alerts, "Raise draft purchase orders" calls ``raise_purchase_orders_for_alerts``.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -27,6 +28,7 @@ from django.utils.html import format_html
 
 from common.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from procurement import selectors, services
+from procurement.documents import purchase_order_filename, purchase_order_pdf
 from procurement.forms import (
     POLineItemForm,
     POLineItemFormSet,
@@ -42,6 +44,7 @@ from procurement.models import (
     POStatusChange,
     PurchaseOrder,
     Receipt,
+    approvals_needed,
 )
 from stock import admin as stock_admin
 from stock.models import ReorderAlert
@@ -180,6 +183,22 @@ class ReceiptInline(admin.TabularInline):
         return False
 
 
+class AwaitingMyApprovalFilter(admin.SimpleListFilter):
+    """Submitted POs the user may still approve: not created, edited, submitted or already
+    approved by them."""
+
+    title = "approval"
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Awaiting my approval")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return selectors.awaiting_approval_by(queryset, username=request.user.get_username())
+        return queryset
+
+
 class OverdueFilter(admin.SimpleListFilter):
     title = "overdue"
     parameter_name = "overdue"
@@ -217,6 +236,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
         "created_at",
         "expected_delivery_date",
         OverdueFilter,
+        AwaitingMyApprovalFilter,
     ]
     search_fields = [
         "po_id__startswith",
@@ -231,7 +251,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     class Media:
         css = {"all": ["planning/charts.css"]}
 
-    actions = ["approve_selected"]
+    actions = ["approve_selected", "send_selected_to_supplier"]
     inlines = [POLineItemInline, ReceiptInline, POStatusChangeInline, POEditInline]
     readonly_fields = [
         "po_id",
@@ -245,6 +265,8 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
         "expected_delivery_date",
         "received_at",
         "receipt_status",
+        "approvals_given",
+        "sent_to_supplier_at",
         "version",
     ]
 
@@ -284,9 +306,11 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                 {
                     "fields": [
                         "submitted_at",
+                        "approvals_given",
                         "approved_by",
                         "approved_at",
                         "expected_delivery_date",
+                        "sent_to_supplier_at",
                         "received_at",
                         "receipt_status",
                         "version",
@@ -322,6 +346,15 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     @admin.display(description="total", ordering="total_amount")
     def total(self, obj):
         return f"{obj.total_amount} {obj.currency}"
+
+    @admin.display(description="approvals")
+    def approvals_given(self, obj):
+        """Every approval so far, who and when: one, or two above PO_SECOND_APPROVAL_ABOVE."""
+        approvals = [
+            f"{approval.approved_by} ({approval.approved_at:%Y-%m-%d %H:%M} UTC)"
+            for approval in obj.approvals.order_by("approved_at", "id")
+        ]
+        return "; ".join(approvals) or "-"
 
     @admin.display(description="overdue")
     def overdue(self, obj):
@@ -414,6 +447,15 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
             and request.user.has_perm(CHANGE_PERMISSION)
             else None
         )
+        if obj is not None:
+            context["approval_note"] = _approval_note(obj)
+            context["document_url"] = reverse(
+                "admin:procurement_purchaseorder_document", args=[obj.pk]
+            )
+            if obj.status in services.SENDABLE_STATUSES and self.has_send_permission(request):
+                context["resend_url"] = reverse(
+                    "admin:procurement_purchaseorder_send", args=[obj.pk]
+                )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -427,7 +469,19 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
             self.admin_site.admin_view(self.receive_view),
             name="procurement_purchaseorder_receive",
         )
-        return [transition, receive, *super().get_urls()]
+
+        document = path(
+            "<path:object_id>/document/",
+            self.admin_site.admin_view(self.document_view),
+            name="procurement_purchaseorder_document",
+        )
+        send = path(
+            "<path:object_id>/send/",
+            self.admin_site.admin_view(self.send_view),
+            name="procurement_purchaseorder_send",
+        )
+
+        return [transition, receive, document, send, *super().get_urls()]
 
     def receive_view(self, request, object_id):
         """The "Receive goods" form: one row per open line, through ``record_receipt``. Refusals
@@ -498,6 +552,67 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
             request, "admin/procurement/purchaseorder/receive_form.html", context, status=status
         )
 
+    def has_send_permission(self, request):
+        return request.user.has_perm(services.CHANGE_PERMISSION)
+
+    def document_view(self, request, object_id):
+        """ "Download PDF": the document the supplier receives, as the API serves it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            po = selectors.get_purchase_order(po_id=object_id)
+        except NotFound as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:procurement_purchaseorder_changelist"))
+        response = HttpResponse(purchase_order_pdf(po), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{purchase_order_filename(po)}"'
+        return response
+
+    def send_view(self, request, object_id):
+        """POST only: "Send to supplier again" through ``resend_purchase_order_to_supplier``."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        label = po_label(object_id)
+        try:
+            po = services.resend_purchase_order_to_supplier(po_id=object_id, user=request.user)
+        except NotFound as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:procurement_purchaseorder_changelist"))
+        except DomainError as error:
+            self.message_user(request, f"Could not send {label}: {error.message}", messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"{label} will be e-mailed to {po.supplier.contact_email} by the worker.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(
+            reverse("admin:procurement_purchaseorder_change", args=[object_id])
+        )
+
+    @admin.action(description="Send selected to the supplier again", permissions=["send"])
+    def send_selected_to_supplier(self, request, queryset):
+        queued, refused = [], []
+        for po_id in queryset.order_by("po_id").values_list("po_id", flat=True):
+            label = po_label(po_id)
+            try:
+                services.resend_purchase_order_to_supplier(po_id=po_id, user=request.user)
+            except DomainError as error:
+                refused.append(f"{label} ({error.message})")
+            else:
+                queued.append(label)
+        parts = []
+        if queued:
+            parts.append(f"Queued for sending {len(queued)}: {', '.join(queued)}.")
+        if refused:
+            parts.append(f"Refused {len(refused)}: {'; '.join(refused)}.")
+        level = (
+            messages.SUCCESS if not refused else (messages.WARNING if queued else messages.ERROR)
+        )
+        self.message_user(request, " ".join(parts), level)
+
     def transition_view(self, request, object_id, status):
         """POST only: move the PO to ``status`` through ``transition_purchase_order``, with the
         reason (rejections) and the version the page showed; then back to the PO's page."""
@@ -524,9 +639,14 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                 request, f"Could not {verb} {label}: {_refusal(error, label)}", messages.ERROR
             )
         else:
-            self.message_user(
-                request, f"{label} is now {po.get_status_display().lower()}.", messages.SUCCESS
-            )
+            if status == POStatus.APPROVED and po.status == POStatus.SUBMITTED:
+                message = (
+                    f"{label}: first approval recorded; it needs a second approval by another "
+                    "approver."
+                )
+            else:
+                message = f"{label} is now {po.get_status_display().lower()}."
+            self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(
             reverse("admin:procurement_purchaseorder_change", args=[object_id])
         )
@@ -537,29 +657,50 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
     def approve_selected(self, request, queryset):
         """Each PO is approved in its own transaction by the service: one refusal does not undo
         the others. One message lists both outcomes."""
-        approved, refused = [], []
+        approved, first, refused = [], [], []
         for po_id in queryset.order_by("po_id").values_list("po_id", flat=True):
             label = po_label(po_id)
             try:
-                services.transition_purchase_order(
+                po = services.transition_purchase_order(
                     po_id=po_id, target_status=POStatus.APPROVED, user=request.user
                 )
             except DomainError as error:
                 refused.append(f"{label} ({_refusal(error, label)})")
             else:
-                approved.append(label)
+                (approved if po.status == POStatus.APPROVED else first).append(label)
         parts = []
         if approved:
             parts.append(f"Approved {len(approved)}: {', '.join(approved)}.")
+        if first:
+            parts.append(
+                f"First approval recorded for {len(first)} (a second approver must approve "
+                f"them): {', '.join(first)}."
+            )
         if refused:
             parts.append(f"Refused {len(refused)}: {'; '.join(refused)}.")
         if not refused:
             level = messages.SUCCESS
-        elif approved:
+        elif approved or first:
             level = messages.WARNING
         else:
             level = messages.ERROR
         self.message_user(request, " ".join(parts), level)
+
+
+def _approval_note(po):
+    """What the approval of a submitted PO still needs, for its page."""
+    if po.status != POStatus.SUBMITTED:
+        return ""
+    needed = approvals_needed(po)
+    given = [approval.approved_by for approval in po.approvals.all()]
+    if needed == 1:
+        return ""
+    if not given:
+        return (
+            f"Above {settings.PO_SECOND_APPROVAL_ABOVE} {po.currency}: needs two approvals by "
+            "two different approvers."
+        )
+    return f"First approval by {', '.join(given)}; needs a second approval by another approver."
 
 
 # Reorder alerts gain the action that raises purchase orders: the stock app, which defines

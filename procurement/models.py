@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -101,7 +102,7 @@ def approver_name_fits(user):
     return len(user.get_username()) <= APPROVER_NAME_MAX_LENGTH
 
 
-def may_approve(po, user):
+def may_reject(po, user):
     """Approving and rejecting need the permission, and nobody approves or rejects a PO whose
     content they shaped (``shaped_by``)."""
     return (
@@ -110,6 +111,24 @@ def may_approve(po, user):
         and user.get_username() not in shaped_by(po)
         and approver_name_fits(user)
     )
+
+
+def approved_by_names(po):
+    """The usernames of the approvals recorded so far (``po.approvals``: prefetched by the
+    selectors, else one query)."""
+    return {approval.approved_by for approval in po.approvals.all()}
+
+
+def approvals_needed(po):
+    """Two approvals above ``PO_SECOND_APPROVAL_ABOVE`` (compared in the PO's own currency),
+    else one."""
+    return 2 if po.total_amount > settings.PO_SECOND_APPROVAL_ABOVE else 1
+
+
+def may_approve(po, user):
+    """As ``may_reject``, and each approval is by another user: whoever approved the PO once
+    (the first of two approvals) does not approve it again."""
+    return may_reject(po, user) and user.get_username() not in approved_by_names(po)
 
 
 class PurchaseOrder(FSMModelMixin, models.Model):
@@ -148,6 +167,8 @@ class PurchaseOrder(FSMModelMixin, models.Model):
     expected_delivery_date = models.DateField(null=True, blank=True)
     # When the goods came in: closes the PO and measures the supplier's actual lead time.
     received_at = models.DateTimeField(null=True, blank=True)
+    # When the worker e-mailed the approved PO to the supplier (procurement.tasks); null before.
+    sent_to_supplier_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every write; the ETag is derived from it, so a stale If-Match is detectable.
     version = models.IntegerField(default=1, db_default=1, editable=False)
     # Receipts: how much has come in, and when the first goods arrived (the supplier's lead time).
@@ -219,10 +240,13 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         field=status, source=POStatus.SUBMITTED, target=POStatus.APPROVED, permission=may_approve
     )
     def approve(self):
-        """Approve the PO; not by anyone who shaped it (creator, editors, submitter)."""
+        """The approval that completes the PO's approvals (the only one at or below
+        ``PO_SECOND_APPROVAL_ABOVE``, the second above it); not by anyone who shaped it
+        (creator, editors, submitter), nor by whoever gave the first. A first of two approvals
+        is recorded by the service (``POApproval``) without moving the status."""
 
     @transition(
-        field=status, source=POStatus.SUBMITTED, target=POStatus.REJECTED, permission=may_approve
+        field=status, source=POStatus.SUBMITTED, target=POStatus.REJECTED, permission=may_reject
     )
     def reject(self):
         """Reject the PO, with a reason."""
@@ -409,3 +433,28 @@ class ReceiptLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} of line {self.line_item_id}"
+
+
+class POApproval(models.Model):
+    """One approval of a purchase order (who, when), written by the service: one for a PO at or
+    below ``PO_SECOND_APPROVAL_ABOVE``, two by different users above it (the first leaves the PO
+    ``submitted``)."""
+
+    purchase_order = models.ForeignKey(
+        PurchaseOrder, on_delete=models.CASCADE, db_column="po_id", related_name="approvals"
+    )
+    approved_by = models.CharField(max_length=150)
+    approved_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "po_approvals"
+        ordering = ["purchase_order", "approved_at", "id"]
+        verbose_name = "PO approval"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["purchase_order", "approved_by"], name="po_approvals_one_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return f"approved by {self.approved_by}"

@@ -35,7 +35,7 @@ from django.utils import timezone
 from common.errors import InvalidInput, NotFound
 from integrations.events import SYSTEM_ACTOR, record_events
 from procurement.models import POLineItem, POStatus, PurchaseOrder, ReceiptStatus
-from procurement.selectors import latest_committed_lines
+from procurement.selectors import latest_committed_lines, preferred_catalog_entries
 from procurement.statistics import (
     DAYS_PER_YEAR,
     MIN_HISTORY_DAYS,
@@ -546,7 +546,9 @@ def _lead_time_suppliers(*, location_id, item_type):
     (item_type, location_id) and per item_type, with the supplier's lead-time figures.
 
     Returns ``{(item_type, location_id): row, item_type: row}``; ``row`` = (supplier_id, declared,
-    learned, spread, receipts_count)."""
+    learned, spread, receipts_count). And ``{("catalog", item_type): row}`` for the item types
+    with a preferred catalog supplier (one more query): its entry's ``lead_time_days`` as the
+    declared figure (then never the learned one), else the supplier's figures."""
     lines = POLineItem.objects.all()
     if location_id is not None or item_type is not None:
         levels = StockLevel.objects.all()
@@ -555,7 +557,7 @@ def _lead_time_suppliers(*, location_id, item_type):
         if item_type is not None:
             levels = levels.filter(item_type=item_type)
         lines = lines.filter(item_type__in=levels.values("item_type"))
-    return latest_committed_lines(
+    found = latest_committed_lines(
         lines=lines,
         fields=[
             "purchase_order__supplier_id",
@@ -565,12 +567,26 @@ def _lead_time_suppliers(*, location_id, item_type):
             "purchase_order__supplier__receipts_count",
         ],
     )
+    entries = preferred_catalog_entries(item_types=[item_type] if item_type is not None else None)
+    for entry in entries:
+        supplier = entry.supplier
+        own = entry.lead_time_days is not None
+        found[("catalog", entry.item_type)] = (
+            entry.supplier_id,
+            entry.lead_time_days if own else supplier.lead_time_days,
+            None if own else supplier.expected_lead_time_days,
+            None if own else supplier.lead_time_stddev_days,
+            0 if own else supplier.receipts_count,
+        )
+    return found
 
 
 def _level_lead_time(row, *, suppliers):
-    """(supplier_id, lead time, spread, source) of a level: its latest committed supplier's."""
-    supplier = suppliers.get((row.item_type, row.location_id))
-    source = LeadTimeSource.LOCATION
+    """(supplier_id, lead time, spread, source) of a level: the preferred catalog supplier of its
+    item type first, else its latest committed supplier's (same location, else same item)."""
+    supplier, source = suppliers.get(("catalog", row.item_type)), LeadTimeSource.CATALOG
+    if supplier is None:
+        supplier, source = suppliers.get((row.item_type, row.location_id)), LeadTimeSource.LOCATION
     if supplier is None:
         supplier, source = suppliers.get(row.item_type), LeadTimeSource.ITEM_TYPE
     if supplier is None:

@@ -3,6 +3,7 @@
 from uuid import UUID
 
 from django.db.models import (
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -19,6 +20,7 @@ from django.utils import timezone
 from common.errors import NotFound
 from procurement.models import (
     AWAITING_DELIVERY_STATUSES,
+    POApproval,
     POEdit,
     POLineItem,
     POStatus,
@@ -28,6 +30,7 @@ from procurement.models import (
     ReceiptLine,
     in_machine_order,
 )
+from suppliers.models import SupplierItem
 
 # Statuses whose quantities are on their way: ordered and not yet received.
 ON_ORDER_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED)
@@ -46,18 +49,21 @@ def _details():
             "receipts__lines",
             queryset=ReceiptLine.objects.select_related("line_item").order_by("id"),
         ),
+        # Who approved it so far: the approvals listed, and who may still approve it.
+        Prefetch("approvals", queryset=POApproval.objects.order_by("approved_at", "id")),
     )
 
 
 def list_purchase_orders():
-    """Every PO with its lines, history, edits and receipts prefetched: a page costs the same
-    number of queries whatever its number of lines and receipts."""
+    """Every PO with its lines, history, edits, receipts and approvals prefetched: a page costs
+    the same number of queries whatever its number of lines and receipts."""
     return PurchaseOrder.objects.prefetch_related(*_details())
 
 
 def with_details(po):
-    """``po`` as a service returned it (saved), with its lines, history, edits and receipts read
-    as ``get_purchase_order`` reads them: five queries, without reading the PO row again."""
+    """``po`` as a service returned it (saved), with its lines, history, edits, receipts and
+    approvals read as ``get_purchase_order`` reads them: six queries, without reading the PO row
+    again."""
     po._prefetched_objects_cache = {}
     prefetch_related_objects([po], *_details())
     return po
@@ -143,3 +149,31 @@ def latest_committed_lines(*, lines, fields):
         if type_rank == 1:
             found[item_type] = tuple(values)
     return found
+
+
+def preferred_catalog_entries(*, item_types=None):
+    """The preferred catalog entry (``suppliers.SupplierItem``) of each item type whose supplier
+    is active, with its supplier's lead-time figures (one query)."""
+    entries = SupplierItem.objects.filter(preferred=True, supplier__active=True).select_related(
+        "supplier"
+    )
+    if item_types is not None:
+        entries = entries.filter(item_type__in=item_types)
+    return entries
+
+
+def awaiting_approval_by(queryset, *, username):
+    """The submitted POs of ``queryset`` that ``username`` may still approve as far as duties go:
+    not created, edited, submitted or already approved by them (the permission aside)."""
+    return queryset.filter(status=POStatus.SUBMITTED).exclude(
+        Q(created_by=username)
+        | Exists(POEdit.objects.filter(purchase_order=OuterRef("pk"), edited_by=username))
+        | Exists(
+            POStatusChange.objects.filter(
+                purchase_order=OuterRef("pk"),
+                to_status=POStatus.SUBMITTED,
+                changed_by=username,
+            )
+        )
+        | Exists(POApproval.objects.filter(purchase_order=OuterRef("pk"), approved_by=username))
+    )

@@ -3,8 +3,10 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.currency import CURRENCY_CODES
 from procurement import selectors
 from procurement.models import (
+    POApproval,
     POLineItem,
     POStatus,
     POStatusChange,
@@ -15,7 +17,6 @@ from procurement.models import (
     in_machine_order,
 )
 from procurement.services import (
-    CURRENCY_CODES,
     MAX_ITEM_TYPE_LENGTH,
     MAX_LINES,
     MAX_NOTE_LENGTH,
@@ -177,6 +178,13 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ApprovalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = POApproval
+        fields = ["approved_by", "approved_at"]
+        read_only_fields = fields
+
+
 class PurchaseOrderSerializer(serializers.ModelSerializer):
     """A purchase order as returned. ``available_transitions`` depends on the requesting user.
     Extend ``Meta.fields`` (or subclass) to show more of a PO."""
@@ -194,6 +202,17 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
         ),
     )
     receipts = ReceiptSummarySerializer(many=True, read_only=True, help_text="Newest last.")
+    approvals = ApprovalSerializer(
+        many=True,
+        read_only=True,
+        help_text="Every approval so far (who, when): one, or two above "
+        "PO_SECOND_APPROVAL_ABOVE (the first leaves the PO submitted).",
+    )
+    sent_to_supplier_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the approved PO was last e-mailed to the supplier; null until then.",
+    )
     is_overdue = serializers.BooleanField(
         read_only=True,
         help_text="Past expected_delivery_date and still awaiting delivery.",
@@ -214,8 +233,10 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
             "created_by",
             "expected_delivery_date",
             "received_at",
+            "sent_to_supplier_at",
             "is_overdue",
             "available_transitions",
+            "approvals",
             "line_items",
             "status_history",
             "receipt_status",
@@ -251,3 +272,28 @@ class PurchaseOrderEventSerializer(PurchaseOrderSerializer):
 def render_purchase_orders(purchase_orders):
     """Event ``data`` of saved purchase orders (lines and history read: two queries each)."""
     return [PurchaseOrderEventSerializer(selectors.with_details(po)).data for po in purchase_orders]
+
+
+MAX_ALERTS_PER_REQUEST = 500
+
+
+class PurchaseOrdersFromAlertsSerializer(serializers.Serializer):
+    alert_ids = serializers.ListField(
+        child=StrictUUIDField(),
+        allow_empty=False,
+        min_length=1,
+        max_length=MAX_ALERTS_PER_REQUEST,
+        help_text=f"The open reorder alerts to order for (1 to {MAX_ALERTS_PER_REQUEST}).",
+    )
+
+
+class SkippedAlertSerializer(serializers.Serializer):
+    alert_id = serializers.UUIDField(read_only=True)
+    reason = serializers.CharField(read_only=True, help_text="Why nothing was ordered for it.")
+
+
+class PurchaseOrdersFromAlertsResultSerializer(serializers.Serializer):
+    purchase_orders = PurchaseOrderSerializer(
+        many=True, read_only=True, help_text="The drafts created or added to."
+    )
+    skipped = SkippedAlertSerializer(many=True, read_only=True)

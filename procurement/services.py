@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
-import pycountry
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 
+from common.currency import clean_currency
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from integrations.events import record_events
@@ -29,7 +29,9 @@ from procurement.models import (
     APPROVE_PERMISSION,
     APPROVER_NAME_MAX_LENGTH,
     CHANGE_PERMISSION,
+    FINAL_STATUSES,
     TRANSITION_METHODS,
+    POApproval,
     POEdit,
     POLineItem,
     POStatus,
@@ -38,6 +40,8 @@ from procurement.models import (
     Receipt,
     ReceiptLine,
     ReceiptStatus,
+    approvals_needed,
+    approved_by_names,
     approver_name_fits,
     in_machine_order,
 )
@@ -46,7 +50,7 @@ from procurement.replenishment import (
     learn_lead_time,
     record_po_completion,
 )
-from procurement.selectors import latest_committed_lines
+from procurement.selectors import latest_committed_lines, preferred_catalog_entries
 from stock.models import AdjustmentReason
 from stock.selectors import list_open_alerts
 from stock.services import StockChange, link_alerts_to_purchase_order, record_adjustments
@@ -61,12 +65,6 @@ MAX_QUANTITY = 1_000_000
 MAX_ITEM_TYPE_LENGTH = 50
 MAX_REASON_LENGTH = 2000
 DEFAULT_CURRENCY = "USD"
-# ISO 4217 codes that name no money: "no currency" and the testing code.
-NON_CURRENCIES = frozenset({"XXX", "XTS"})
-# The ISO 4217 codes a purchase order may be in (upper case, as stored).
-CURRENCY_CODES = tuple(
-    sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in NON_CURRENCIES)
-)
 
 _UNSET = object()
 
@@ -79,19 +77,6 @@ class LineInput:
     location_id: UUID
     quantity: int
     unit_price: Decimal
-
-
-def clean_currency(value):
-    """An ISO 4217 currency code, upper-cased; ``InvalidInput`` naming ``currency`` otherwise."""
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if (
-        len(code) != 3
-        or not code.isalpha()
-        or code in NON_CURRENCIES
-        or pycountry.currencies.get(alpha_3=code) is None
-    ):
-        raise InvalidInput(f"'{value}' is not an ISO 4217 currency code.", field="currency")
-    return code
 
 
 def clean_status(value):
@@ -217,7 +202,9 @@ def update_purchase_order(
         actions = ["updated"] if editing else []
         if receiving is not None:
             actions.append("receipt_recorded")
-        if target is not None:
+        if target == POStatus.APPROVED and po.status != POStatus.APPROVED:
+            actions.append("approval_recorded")
+        elif target is not None:
             actions.append(target.value)
         for action in actions:
             record_events(
@@ -511,6 +498,15 @@ def _check_transition(po, *, target, user):
     method = getattr(po, method_name) if method_name else None
     if method is None or not can_proceed(method):
         raise _invalid_transition(po, target, method)
+    username = user.get_username()
+    if target == POStatus.APPROVED:
+        approvers = approved_by_names(po)
+        if username in approvers:
+            raise Conflict(
+                "You already approved this purchase order; its second approval must come from "
+                "another approver.",
+                code="already_approved",
+            )
     if not has_transition_perm(method, user):
         raise _not_permitted(po, target, user)
     return method
@@ -518,8 +514,17 @@ def _check_transition(po, *, target, user):
 
 def _transition(po, *, target, user, reason, now):
     """Apply one transition to the locked PO, with its side effects and a history row.
-    Returns the names of the fields it changed."""
+    Returns the names of the fields it changed. An approval is recorded as a row; the first of
+    two (``approvals_needed``) leaves the PO ``submitted`` and changes no field."""
     method = _check_transition(po, target=target, user=user)
+    if target == POStatus.APPROVED:
+        approvers = approved_by_names(po)
+        POApproval.objects.create(
+            purchase_order=po, approved_by=user.get_username(), approved_at=now
+        )
+        if len(approvers) + 1 < approvals_needed(po):
+            # The first of two approvals: recorded; the PO stays submitted.
+            return []
     from_status = po.status
     method()
     changed = ["status"]
@@ -555,10 +560,13 @@ def _on_submitted(po, *, user, now):
 
 
 def _on_approved(po, *, user, now):
+    """The final approval: who and when, a new delivery estimate, and the PO e-mailed to the
+    supplier by the worker once the approval is committed (never waiting on the mail server)."""
     _require_active_supplier(po)
     po.approved_by = user.get_username()
     po.approved_at = now
     po.expected_delivery_date = expected_delivery_date(supplier=po.supplier, at=now)
+    _send_to_supplier_on_commit(po.po_id)
     return ["approved_by", "approved_at", "expected_delivery_date"]
 
 
@@ -794,18 +802,44 @@ class AlertPurchaseOrders:
     skipped: tuple
 
 
+@dataclass(frozen=True)
+class AlertSource:
+    """Where an alert's item is bought, and on what terms: the preferred catalog entry of the
+    item type, else the latest committed purchase (minimum 1, multiple 1)."""
+
+    supplier_id: UUID
+    currency: str
+    unit_price: Decimal
+    min_order_quantity: int = 1
+    order_multiple: int = 1
+    from_catalog: bool = False
+
+
+def order_quantity(*, suggested, min_order_quantity=1, order_multiple=1):
+    """The suggested quantity raised to the minimum order, then up to a multiple of the pack
+    size: 7 suggested, minimum 10, multiple 4 -> 12."""
+    quantity = max(suggested, min_order_quantity)
+    return -(-quantity // order_multiple) * order_multiple
+
+
 @retry_on_transient_conflict
 def raise_purchase_orders_for_alerts(*, alert_ids, user):
     """Turn open reorder alerts into draft purchase orders, one per supplier (and currency), in
     one transaction.
 
-    Each alert orders its ``suggested_quantity`` from the supplier of the item's last committed
-    PO (approved, shipped or received; latest ``approved_at``) for the same item type and
-    location, else for the same item type, at that PO line's unit price and currency; only
-    active suppliers count. The lines go to the user's own newest draft for that supplier and
-    currency if there is one, else to a new draft created by the user. Each alert is linked to its
-    PO (``po_id``). Alerts that are resolved, already linked to a PO, need nothing (enough on
-    order) or have no known supplier are skipped and reported.
+    Each alert orders from the preferred catalog supplier of its item type (active suppliers
+    only) at the catalog price and currency, its ``suggested_quantity`` raised to the entry's
+    ``min_order_quantity`` and then to a multiple of its ``order_multiple``; without one, from the
+    supplier of the item's last committed PO (approved, shipped or received; latest
+    ``approved_at``) for the same item type and location, else for the same item type, at that
+    line's unit price and currency. The lines go to the user's own newest draft for that supplier
+    and currency if there is one, else to a new draft created by the user. Each alert is linked
+    to its PO (``po_id``).
+
+    One bad alert never fails the others: an alert that is resolved, already on an open PO (one
+    that is not received, rejected or cancelled: an alert whose PO died may be raised again),
+    needs nothing, has no known supplier, would order more than ``MAX_QUANTITY``, or no longer
+    fits its draft (``MAX_LINES`` lines, ``MAX_TOTAL``) is skipped and reported with its reason.
 
     Locks the alerts, then the drafts, each in primary-key order. Needs
     ``procurement.add_purchaseorder`` (``PermissionDenied``).
@@ -827,9 +861,15 @@ def raise_purchase_orders_for_alerts(*, alert_ids, user):
             for alert_id in ids
             if alert_id not in found
         ]
+        linked_statuses = dict(
+            PurchaseOrder.objects.filter(
+                pk__in={alert.po_id for alert in alerts if alert.po_id is not None}
+            ).values_list("po_id", "status")
+        )
         wanted = []
         for alert in alerts:
-            if alert.po_id is not None:
+            linked_status = linked_statuses.get(alert.po_id)
+            if linked_status is not None and linked_status not in FINAL_STATUSES:
                 skipped.append(
                     _skip(alert, f"it is already on purchase order {str(alert.po_id)[:8]}")
                 )
@@ -838,7 +878,7 @@ def raise_purchase_orders_for_alerts(*, alert_ids, user):
             else:
                 wanted.append(alert)
 
-        sources = _last_purchases({(a.stock.item_type, a.stock.location_id) for a in wanted})
+        sources = _alert_sources({(a.stock.item_type, a.stock.location_id) for a in wanted})
         groups = {}
         for alert in wanted:
             level = alert.stock
@@ -847,46 +887,74 @@ def raise_purchase_orders_for_alerts(*, alert_ids, user):
             )
             if source is None:
                 skipped.append(
-                    _skip(alert, "no known supplier: no earlier purchase order for this item")
+                    _skip(
+                        alert,
+                        "no known supplier: no preferred catalog supplier and no earlier "
+                        "purchase order for this item",
+                    )
                 )
                 continue
-            supplier_id, currency, unit_price = source
-            groups.setdefault((supplier_id, currency), []).append((alert, unit_price))
+            quantity = order_quantity(
+                suggested=alert.suggested_quantity,
+                min_order_quantity=source.min_order_quantity,
+                order_multiple=source.order_multiple,
+            )
+            if quantity > MAX_QUANTITY:
+                skipped.append(
+                    _skip(
+                        alert,
+                        f"the quantity to order, {quantity}, exceeds the {MAX_QUANTITY} a "
+                        "purchase order line holds",
+                    )
+                )
+                continue
+            line = {
+                "item_type": level.item_type,
+                "location_id": level.location_id,
+                "quantity": quantity,
+                "unit_price": source.unit_price,
+            }
+            groups.setdefault((source.supplier_id, source.currency), []).append((alert, line))
 
         drafts, draft_lines = _own_drafts(keys=set(groups), username=username)
         orders = []
         for key in sorted(groups, key=lambda k: (str(k[0]), k[1])):
             supplier_id, currency = key
-            new_lines = [
-                {
-                    "item_type": alert.stock.item_type,
-                    "location_id": alert.stock.location_id,
-                    "quantity": alert.suggested_quantity,
-                    "unit_price": unit_price,
-                }
-                for alert, unit_price in groups[key]
-            ]
             draft = drafts.get(key)
+            lines = list(draft_lines.get(draft.po_id, [])) if draft is not None else []
+            total = sum((line["quantity"] * line["unit_price"] for line in lines), Decimal(0))
+            group_alerts = []
+            for alert, line in groups[key]:
+                line_total = line["quantity"] * line["unit_price"]
+                if len(lines) >= MAX_LINES:
+                    reason = f"its draft purchase order already has {MAX_LINES} lines"
+                elif total + line_total > MAX_TOTAL:
+                    reason = f"its draft purchase order's total would exceed {MAX_TOTAL} {currency}"
+                else:
+                    lines.append(line)
+                    total += line_total
+                    group_alerts.append(alert)
+                    continue
+                skipped.append(_skip(alert, reason))
+            if not group_alerts:
+                continue
             if draft is None:
                 po = create_purchase_order(
                     supplier_id=supplier_id,
                     currency=currency,
-                    line_items=new_lines,
+                    line_items=lines,
                     created_by=username,
                 )
             else:
-                po = update_purchase_order(
-                    po_id=draft.po_id,
-                    user=user,
-                    line_items=draft_lines.get(draft.po_id, []) + new_lines,
-                )
-            group_alerts = tuple(alert for alert, _ in groups[key])
+                po = update_purchase_order(po_id=draft.po_id, user=user, line_items=lines)
             link_alerts_to_purchase_order(
                 alert_ids=[alert.alert_id for alert in group_alerts], po_id=po.po_id
             )
             for alert in group_alerts:
                 alert.po_id = po.po_id
-            orders.append(RaisedPurchaseOrder(po=po, created=draft is None, alerts=group_alerts))
+            orders.append(
+                RaisedPurchaseOrder(po=po, created=draft is None, alerts=tuple(group_alerts))
+            )
     return AlertPurchaseOrders(orders=tuple(orders), skipped=tuple(skipped))
 
 
@@ -902,19 +970,36 @@ def _skip(alert, reason):
     return SkippedAlert(alert.alert_id, f"{level.item_type} at {level.location_id}", reason)
 
 
-def _last_purchases(keys):
-    """One query: ``{(item_type, location_id): source, item_type: source}`` with ``source`` =
-    (supplier_id, currency, unit_price) of the latest committed PO line with an active supplier,
-    per pair and per item type."""
+def _alert_sources(keys):
+    """Two queries: ``{(item_type, location_id): AlertSource, item_type: AlertSource}``. The
+    preferred catalog entry of an item type with an active supplier wins, for every location;
+    else the latest committed PO line with an active supplier, per pair and per item type."""
     if not keys:
         return {}
-    return latest_committed_lines(
-        lines=POLineItem.objects.filter(
-            item_type__in={item_type for item_type, _ in keys},
-            purchase_order__supplier__active=True,
-        ),
-        fields=["purchase_order__supplier_id", "purchase_order__currency", "unit_price"],
-    )
+    item_types = {item_type for item_type, _ in keys}
+    sources = {
+        key: AlertSource(supplier_id=supplier_id, currency=currency, unit_price=unit_price)
+        for key, (supplier_id, currency, unit_price) in latest_committed_lines(
+            lines=POLineItem.objects.filter(
+                item_type__in=item_types, purchase_order__supplier__active=True
+            ),
+            fields=["purchase_order__supplier_id", "purchase_order__currency", "unit_price"],
+        ).items()
+    }
+    for entry in preferred_catalog_entries(item_types=item_types):
+        catalog = AlertSource(
+            supplier_id=entry.supplier_id,
+            currency=entry.currency,
+            unit_price=entry.unit_price,
+            min_order_quantity=entry.min_order_quantity,
+            order_multiple=entry.order_multiple,
+            from_catalog=True,
+        )
+        sources[entry.item_type] = catalog
+        for item_type, location_id in keys:
+            if item_type == entry.item_type:
+                sources[(item_type, location_id)] = catalog
+    return sources
 
 
 def _own_drafts(*, keys, username):
@@ -942,3 +1027,74 @@ def _own_drafts(*, keys, username):
     ):
         lines.setdefault(line.pop("purchase_order_id"), []).append(line)
     return drafts, lines
+
+
+# --- the purchase order sent to the supplier ---------------------------------------------------
+
+# Statuses in which the supplier has (or should have) the PO: it may be sent (again).
+SENDABLE_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED, POStatus.RECEIVED)
+
+
+def _send_to_supplier_on_commit(po_id):
+    """Enqueue the e-mail to the supplier once the current transaction commits: a rolled-back
+    approval sends nothing, and the approval never waits on the worker or the mail server."""
+    from procurement import tasks  # the task module imports this one
+
+    transaction.on_commit(lambda: tasks.enqueue_send_to_supplier(po_id=po_id))
+
+
+def resend_purchase_order_to_supplier(*, po_id, user):
+    """ "Send to supplier again": enqueue a new e-mail of an approved (or later) PO. Needs
+    ``procurement.change_purchaseorder``; a draft, submitted, rejected or cancelled PO is a
+    ``Conflict`` (``not_sendable``). Returns the PO."""
+    if not user.has_perm(CHANGE_PERMISSION):
+        raise PermissionDenied(
+            f"Sending a purchase order to its supplier needs the permission {CHANGE_PERMISSION}."
+        )
+    with transaction.atomic():
+        po = _lock(po_id)
+        if po.status not in SENDABLE_STATUSES:
+            raise Conflict(
+                f"A {po.status} purchase order is not sent to the supplier; only an approved, "
+                "shipped or received one is.",
+                code="not_sendable",
+                extra={"current_status": po.status},
+            )
+        _send_to_supplier_on_commit(po.po_id)
+    return po
+
+
+def send_purchase_order_to_supplier(*, po_id, now=None):
+    """E-mail the PO's document (PDF) to its supplier's ``contact_email`` through Django's
+    e-mail framework (``EMAIL_URL``), then set ``sent_to_supplier_at``. Called by the worker
+    (``procurement.tasks``); a failure to send raises (the task retries). A PO that is no longer
+    approved or later (cancelled meanwhile) is not sent: returns False."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    from procurement.documents import purchase_order_filename, purchase_order_pdf
+    from procurement.selectors import get_purchase_order
+
+    po = get_purchase_order(po_id=po_id)
+    if po.status not in SENDABLE_STATUSES:
+        return False
+    supplier = po.supplier
+    message = EmailMessage(
+        subject=f"Purchase order {po.po_id} from NovaTrek",
+        body=(
+            f"Dear {supplier.name},\n\n"
+            f"Please find attached NovaTrek's purchase order {po.po_id} "
+            f"({len(po.line_items.all())} line(s), total {po.total_amount} {po.currency}), "
+            f"approved on {timezone.localdate(po.approved_at).isoformat()}.\n"
+            "Please confirm it and tell us the shipping date.\n\n"
+            "NovaTrek Procurement\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[supplier.contact_email],
+    )
+    message.attach(purchase_order_filename(po), purchase_order_pdf(po), "application/pdf")
+    message.send(fail_silently=False)
+    PurchaseOrder.objects.filter(pk=po.po_id).update(
+        sent_to_supplier_at=now or timezone.now(), version=F("version") + 1
+    )
+    return True

@@ -1,6 +1,7 @@
 import re
 from uuid import UUID
 
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,10 +16,13 @@ from rest_framework.response import Response
 
 from common.errors import InvalidInput, NotFound
 from procurement import selectors, services
+from procurement.documents import purchase_order_filename, purchase_order_pdf
 from procurement.filters import PurchaseOrderFilter
 from procurement.serializers import (
     PurchaseOrderCreateSerializer,
     PurchaseOrderSerializer,
+    PurchaseOrdersFromAlertsResultSerializer,
+    PurchaseOrdersFromAlertsSerializer,
     PurchaseOrderUpdateSerializer,
     ReceiptCreateSerializer,
     ReceiptSerializer,
@@ -27,8 +31,10 @@ from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.permissions import ModelPermissions
+from procurement_site.api.renderers import JSONRenderer, PDFRenderer
 from procurement_site.api.schema import (
     COMMON_HEADERS,
+    URI_TOO_LONG,
     error_response,
     error_responses,
     etag_header,
@@ -122,8 +128,10 @@ _SUBMITTED = {
     "created_by": "clerk",
     "expected_delivery_date": "2026-05-11",
     "received_at": None,
+    "sent_to_supplier_at": None,
     "is_overdue": False,
     "available_transitions": ["approved", "rejected", "cancelled"],
+    "approvals": [],
     "line_items": [
         {
             "line_item_id": "c0a8f3e2-4b6d-4f1a-9e7c-2d5b8a1f6e93",
@@ -287,7 +295,12 @@ class PurchaseOrderListCreateView(IdempotentAPIView, generics.ListCreateAPIView)
             "cancelled`; each move needs `procurement.change_purchaseorder`, approving and "
             "rejecting also `procurement.approve_purchaseorder`, and nobody approves or rejects "
             "a PO whose content they shaped: its creator, anyone who edited its supplier, "
-            "currency or lines, and its submitter (403 `own_purchase_order`). `supplier_id`, "
+            "currency or lines, and its submitter (403 `own_purchase_order`). A PO whose total "
+            "is above `PO_SECOND_APPROVAL_ABOVE` (default 10000.00, in its own currency) needs "
+            "two approvals by two different approvers: the first is recorded in `approvals` and "
+            "leaves it `submitted`, the second approves it; the same approver twice is a 409 "
+            "`already_approved`. The final approval queues the PO's e-mail to the supplier "
+            "(`sent_to_supplier_at` once sent). `supplier_id`, "
             "`currency` and `line_items` change only in `draft` (else 409 `not_editable`) and "
             "need `procurement.add_purchaseorder` too; each edit is recorded. Edits and a status "
             "may come together: the edits apply first, all or nothing. A move the machine does "
@@ -433,6 +446,123 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
     serializer_class = ReceiptSerializer
     permission_classes = [ReceivePermissions]
 
+
+@extend_schema_view(
+    post=extend_schema(
+        summary="Raise draft purchase orders from reorder alerts",
+        description=(
+            "Draft POs grouped by supplier and currency, created by the caller (or added to the "
+            "caller's own newest draft for that supplier and currency). Each alert orders from "
+            "the preferred catalog supplier of its item type (`/supplier-items`), at the "
+            "catalog price, its `suggested_quantity` raised to the entry's `min_order_quantity` "
+            "and then to a multiple of its `order_multiple`; without a preferred entry, from the "
+            "supplier of the item's last committed PO at its last price. One bad alert never "
+            "fails the others: it is listed in `skipped` with its reason (no longer open, "
+            "already on an open PO, nothing to order, no known supplier, a quantity over "
+            "1,000,000, a draft full at 500 lines or at the largest total). An alert whose PO "
+            "was cancelled or rejected may be raised again. Needs "
+            "`procurement.add_purchaseorder`."
+        ),
+        request=PurchaseOrdersFromAlertsSerializer,
+        responses={
+            201: OpenApiResponse(
+                PurchaseOrdersFromAlertsResultSerializer,
+                "The drafts raised (possibly none) and the alerts skipped.",
+            ),
+            **error_responses(400, 401, 403, 415, 503),
+        },
+        parameters=COMMON_HEADERS,
+        examples=[
+            OpenApiExample(
+                "Two alerts",
+                request_only=True,
+                value={
+                    "alert_ids": [
+                        "0b7c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4",
+                        "9e8d7c6b-5a49-4382-b716-05f4e3d2c1b0",
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "One draft raised, one alert skipped",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "purchase_orders": [
+                        {
+                            **_SUBMITTED,
+                            "status": "draft",
+                            "submitted_at": None,
+                            "expected_delivery_date": None,
+                            "available_transitions": ["submitted", "cancelled"],
+                            "status_history": [],
+                        }
+                    ],
+                    "skipped": [
+                        {
+                            "alert_id": "9e8d7c6b-5a49-4382-b716-05f4e3d2c1b0",
+                            "reason": "it is already on purchase order 5b2f9d6e",
+                        }
+                    ],
+                },
+            ),
+        ],
+    ),
+)
+class PurchaseOrdersFromAlertsView(IdempotentAPIView, generics.GenericAPIView):
+    serializer_class = PurchaseOrdersFromAlertsResultSerializer
+
+    def get_queryset(self):
+        # For the permission: raising drafts needs procurement.add_purchaseorder.
+        return selectors.list_purchase_orders()
+
+    def post(self, request):
+        serializer = PurchaseOrdersFromAlertsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.raise_purchase_orders_for_alerts(
+            alert_ids=serializer.validated_data["alert_ids"], user=request.user
+        )
+        raised = {
+            po.po_id: po
+            for po in selectors.list_purchase_orders().filter(
+                pk__in=[order.po.po_id for order in result.orders]
+            )
+        }
+        body = {
+            "purchase_orders": [raised[order.po.po_id] for order in result.orders],
+            "skipped": [
+                {"alert_id": skip.alert_id, "reason": skip.reason} for skip in result.skipped
+            ],
+        }
+        return Response(
+            self.get_serializer(body).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="Get the purchase order document (PDF)",
+        description=(
+            "The PO as its supplier receives it (and as it is e-mailed to the supplier on "
+            "approval): NovaTrek, the supplier's name and e-mail, the PO id, status and dates, "
+            "every line, the total and currency, as a PDF whose text is extractable. Any status; "
+            "needs only a login. Errors are JSON."
+        ),
+        responses={
+            (200, "application/pdf"): OpenApiResponse(
+                OpenApiTypes.BINARY, "The PDF document (`attachment`, named after the PO)."
+            ),
+            **{(code, "application/json"): error_response(code) for code in (401, 404, 406, 503)},
+            **URI_TOO_LONG,
+        },
+        # The document is chosen by its path (and Accept), not by DRF's `?format=`.
+        parameters=[PO_ID_PARAMETER, OpenApiParameter("format", exclude=True), *COMMON_HEADERS],
+    ),
+)
+class PurchaseOrderDocumentView(generics.GenericAPIView):
+    renderer_classes = [JSONRenderer, PDFRenderer]
+
     def get_queryset(self):
         return selectors.list_purchase_orders()
 
@@ -448,3 +578,16 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
         )
         selectors.with_details(receipt.purchase_order)
         return Response(self.get_serializer(receipt).data, status=status.HTTP_201_CREATED)
+
+    def get(self, request, po_id):
+        po = selectors.get_purchase_order(po_id=parse_po_id(po_id))
+        response = HttpResponse(purchase_order_pdf(po), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{purchase_order_filename(po)}"'
+        return response
+
+    def handle_exception(self, exc):
+        """Errors are JSON, whatever the client accepted."""
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response

@@ -309,6 +309,28 @@ except InvalidOperation:
 if not OVER_RECEIPT_TOLERANCE_PERCENT.is_finite() or OVER_RECEIPT_TOLERANCE_PERCENT < 0:
     raise ImproperlyConfigured("OVER_RECEIPT_TOLERANCE_PERCENT must be a number >= 0.")
 
+# A PO whose total is above this amount (in its own currency) needs two approvals.
+PO_SECOND_APPROVAL_ABOVE = Decimal(env.str("PO_SECOND_APPROVAL_ABOVE", default="10000.00"))
+
+# --- E-mail to suppliers (procurement.tasks) ---------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:587 (smtp+tls:// for STARTTLS, smtp+ssl://, consolemail://).
+# Without it: the console under DEBUG (`make run`), else SMTP on localhost:25 (Django's default).
+if env.str("EMAIL_URL", default=""):
+    globals().update(env.email_url("EMAIL_URL"))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="NovaTrek Procurement <procurement@novatrek.example>"
+)
+# Seconds to wait before each retry of a failed send to a supplier (as the webhooks' retries).
+SUPPLIER_EMAIL_RETRY_DELAYS = [
+    int(delay)
+    for delay in env.list(
+        "SUPPLIER_EMAIL_RETRY_DELAYS", default=["5", "300", "1800", "7200", "18000", "36000"]
+    )
+]
+
 # --- Backups (manage.py backup_database / restore_database) ----------------------------------
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "backups")))
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)

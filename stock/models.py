@@ -189,6 +189,7 @@ class ReorderAlert(models.Model):
 
 
 class LeadTimeSource(models.TextChoices):
+    CATALOG = "catalog", "Preferred catalog supplier of this item type"
     LOCATION = "location", "Supplier of the latest PO for this item type and location"
     ITEM_TYPE = "item_type", "Supplier of the latest PO for this item type"
     DEFAULT = "default", "Default lead time setting"

@@ -2,13 +2,118 @@
 orders by ``procurement.replenishment``; read-only here). A new supplier is registered through
 ``suppliers.services.register_supplier``."""
 
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.errors import InvalidInput
 from suppliers import charts as supplier_charts
 from suppliers import services
-from suppliers.models import Supplier
+from suppliers.models import Supplier, SupplierItem
+
+
+class SupplierItemForm(forms.ModelForm):
+    """A catalog entry's terms, validated and saved by ``suppliers.services`` (which moves the
+    item type's preference race-free)."""
+
+    class Meta:
+        model = SupplierItem
+        fields = [
+            "supplier",
+            "item_type",
+            "supplier_sku",
+            "unit_price",
+            "currency",
+            "min_order_quantity",
+            "order_multiple",
+            "lead_time_days",
+            "preferred",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        terms = {name: data[name] for name in services.CATALOG_EDITABLE_FIELDS if name in data}
+        try:
+            services.validate_supplier_item_terms(**terms)
+        except InvalidInput as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return data
+
+
+def save_supplier_item(form, obj, *, change):
+    """Through the services: a new entry is created, a changed one updated (only its changed
+    terms), so that making it preferred un-prefers the other supplier."""
+    data = form.cleaned_data
+    if change:
+        changed = {
+            name: data[name]
+            for name in form.changed_data
+            if name in services.CATALOG_EDITABLE_FIELDS
+        }
+        saved = services.update_supplier_item(supplier_item_id=obj.pk, **changed)
+    else:
+        saved = services.create_supplier_item(
+            supplier_id=data["supplier"].pk,
+            item_type=data["item_type"],
+            **{name: data[name] for name in services.CATALOG_EDITABLE_FIELDS if name in data},
+        )
+    vars(obj).update({k: v for k, v in vars(saved).items() if k != "_state"})
+    obj._state.adding = False
+
+
+class SupplierItemInline(admin.TabularInline):
+    model = SupplierItem
+    form = SupplierItemForm
+    extra = 0
+    fields = [
+        "item_type",
+        "supplier_sku",
+        "unit_price",
+        "currency",
+        "min_order_quantity",
+        "order_multiple",
+        "lead_time_days",
+        "preferred",
+    ]
+    ordering = ["item_type"]
+    verbose_name_plural = "catalog"
+
+    def has_delete_permission(self, request, obj=None):
+        """Catalog entries are kept for the record: un-prefer or change them instead."""
+        return False
+
+
+@admin.register(SupplierItem)
+class SupplierItemAdmin(admin.ModelAdmin):
+    form = SupplierItemForm
+    list_display = [
+        "item_type",
+        "supplier",
+        "supplier_sku",
+        "unit_price",
+        "currency",
+        "min_order_quantity",
+        "order_multiple",
+        "lead_time_days",
+        "preferred",
+    ]
+    list_filter = ["preferred", "item_type", ("supplier", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["item_type", "supplier_sku", "supplier__name"]
+    list_select_related = ["supplier"]
+    readonly_fields = ["supplier_item_id", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # An entry's supplier and item type do not change: add another entry instead.
+        if obj is not None:
+            return [*self.readonly_fields, "supplier", "item_type"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        save_supplier_item(form, obj, change=change)
 
 
 @admin.register(Supplier)
@@ -60,6 +165,8 @@ class SupplierAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["planning/charts.css"]}
 
+    inlines = [SupplierItemInline]
+
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets[:1] if obj is None else self.fieldsets
 
@@ -68,6 +175,22 @@ class SupplierAdmin(admin.ModelAdmin):
         if obj.in_full_rate is None:
             return None
         return f"{obj.in_full_rate:.0%}"
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not SupplierItem:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for item_form in formset.forms:
+            if not hasattr(item_form, "cleaned_data") or not item_form.has_changed():
+                continue
+            adding = item_form.instance._state.adding
+            item_form.cleaned_data["supplier"] = form.instance
+            save_supplier_item(item_form, item_form.instance, change=not adding)
+            if adding:
+                formset.new_objects.append(item_form.instance)
+            else:
+                formset.changed_objects.append((item_form.instance, item_form.changed_data))
+        return None
 
     @admin.display(description="on-time rate", ordering="on_time_rate")
     def on_time(self, obj):

@@ -1,5 +1,10 @@
-from procurement_site.api.filters import StrictBooleanFilter, StrictFilterSet, TextFilter
-from suppliers.models import Supplier
+from procurement_site.api.filters import (
+    StrictBooleanFilter,
+    StrictFilterSet,
+    StrictUUIDFilter,
+    TextFilter,
+)
+from suppliers.models import Supplier, SupplierItem
 
 
 class SupplierFilter(StrictFilterSet):
@@ -11,3 +16,13 @@ class SupplierFilter(StrictFilterSet):
     class Meta:
         model = Supplier
         fields = ["active", "search"]
+
+
+class SupplierItemFilter(StrictFilterSet):
+    supplier_id = StrictUUIDFilter(field_name="supplier_id", help_text="Only this supplier's.")
+    item_type = TextFilter(help_text="Only this gear category (exact).")
+    preferred = StrictBooleanFilter(help_text="Only preferred (true) or other (false) entries.")
+
+    class Meta:
+        model = SupplierItem
+        fields = ["supplier_id", "item_type", "preferred"]

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from common.fields import FixedCharField
+
 # Ten years: the longest lead time a supplier may declare (API, admin and database alike), so that
 # delivery dates and the learned figures (numeric(8,3) columns) always stay in range.
 MAX_LEAD_TIME_DAYS = 3650
@@ -164,3 +166,84 @@ class LeadTimeObservation(models.Model):
 
     def __str__(self):
         return f"{self.actual_lead_time_days:.1f} days (learned {self.expected_lead_time_days})"
+
+
+# Bounds of the catalog's quantities: those of a purchase order line.
+MAX_ORDER_QUANTITY = 1_000_000
+PREFERRED_INDEX = "supplier_items_one_preferred_per_item"
+
+
+class SupplierItem(models.Model):
+    """What a supplier sells of one item type, and on what terms (table ``supplier_items``):
+    its SKU, price, minimum order, pack size (``order_multiple``) and lead time (null: the
+    supplier's). At most one supplier is preferred per item type (a partial unique index);
+    ``suppliers.services`` moves the preference under a per-item-type lock."""
+
+    supplier_item_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        db_column="supplier_id",
+        related_name="catalog_items",
+        db_index=False,
+    )
+    item_type = models.CharField(max_length=50, help_text="Gear category from svc-gear-inventory.")
+    supplier_sku = models.CharField(
+        max_length=100, blank=True, default="", db_default="", help_text="The supplier's code."
+    )
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = FixedCharField(max_length=3, default="USD", db_default="USD")
+    min_order_quantity = models.IntegerField(default=1, db_default=1)
+    order_multiple = models.IntegerField(default=1, db_default=1)
+    lead_time_days = models.IntegerField(
+        null=True, blank=True, help_text="Days from order to delivery; empty: the supplier's."
+    )
+    preferred = models.BooleanField(default=False, db_default=False)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "supplier_items"
+        ordering = ["item_type", "supplier_id"]
+        verbose_name = "supplier item"
+        indexes = [models.Index(fields=["item_type"], name="idx_supplier_item_type")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "item_type"], name="supplier_items_one_per_supplier_item"
+            ),
+            models.UniqueConstraint(
+                fields=["item_type"],
+                condition=Q(preferred=True),
+                name=PREFERRED_INDEX,
+            ),
+            models.CheckConstraint(
+                condition=~Q(item_type=""), name="supplier_items_item_type_not_empty"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="supplier_items_unit_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_order_quantity__gte=1, min_order_quantity__lte=MAX_ORDER_QUANTITY),
+                name="supplier_items_min_order_quantity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(order_multiple__gte=1, order_multiple__lte=MAX_ORDER_QUANTITY),
+                name="supplier_items_order_multiple_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(lead_time_days__isnull=True) | Q(lead_time_days__gte=0),
+                name="supplier_items_lead_time_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item_type} from {self.supplier_id}"
+
+    def get_constraints(self):
+        """Model validation (forms) skips the one-preferred index: making an entry preferred
+        is allowed and un-prefers the other one (``suppliers.services``); the index guards the
+        database."""
+        return [
+            (model_class, [c for c in constraints if c.name != PREFERRED_INDEX])
+            for model_class, constraints in super().get_constraints()
+        ]

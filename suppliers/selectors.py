@@ -1,4 +1,4 @@
-from suppliers.models import LeadTimeObservation, Supplier
+from suppliers.models import LeadTimeObservation, Supplier, SupplierItem
 
 
 def list_suppliers():
@@ -15,3 +15,8 @@ def lead_time_history(*, supplier_id):
             "received_at", "actual_lead_time_days", "expected_lead_time_days", "receipts_count"
         )
     )
+
+
+def list_supplier_items():
+    """The catalog, with each entry's supplier (one join)."""
+    return SupplierItem.objects.select_related("supplier")

@@ -1,17 +1,21 @@
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, NullIf
+from django.db.models.functions import Cast, Now, NullIf
 
-from common.errors import NotFound
+from common.currency import clean_currency
+from common.errors import Conflict, InvalidInput, NotFound
 from integrations.events import SYSTEM_ACTOR, record_events
 from suppliers.models import (
     MAX_LEAD_TIME_DAYS,
+    MAX_ORDER_QUANTITY,
     LeadTimeObservation,
     Supplier,
     SupplierDeliveryDay,
+    SupplierItem,
 )
 
 # The on-time and in-full rates count the purchase orders completed in the last 365 days.
@@ -209,3 +213,197 @@ def _quantize(value, step):
 
 def _capped(days):
     return None if days is None else min(days, MAX_LEAD_TIME_DAYS)
+
+
+# --- the suppliers' catalog ---------------------------------------------------------------------
+
+CATALOG_EDITABLE_FIELDS = (
+    "supplier_sku",
+    "unit_price",
+    "currency",
+    "min_order_quantity",
+    "order_multiple",
+    "lead_time_days",
+    "preferred",
+)
+MAX_ITEM_TYPE_LENGTH = 50
+MAX_SKU_LENGTH = 100
+MAX_UNIT_PRICE = Decimal("99999999.99")
+
+
+def create_supplier_item(
+    *,
+    supplier_id,
+    item_type,
+    unit_price,
+    supplier_sku="",
+    currency="USD",
+    min_order_quantity=1,
+    order_multiple=1,
+    lead_time_days=None,
+    preferred=False,
+):
+    """Add an item type to a supplier's catalog, in one transaction. ``preferred`` makes this
+    supplier the item type's preferred one and un-prefers the previous one (``_prefer``).
+
+    ``InvalidInput`` naming the field at fault; ``Conflict`` (``already_in_catalog``) when the
+    supplier already lists that item type.
+    """
+    supplier = _supplier(supplier_id)
+    item_type = _clean_item_type(item_type)
+    values = _clean_terms(
+        supplier_sku=supplier_sku,
+        unit_price=unit_price,
+        currency=currency,
+        min_order_quantity=min_order_quantity,
+        order_multiple=order_multiple,
+        lead_time_days=lead_time_days,
+        preferred=preferred,
+    )
+    with transaction.atomic():
+        if values["preferred"]:
+            _lock_item_type(item_type)
+        if SupplierItem.objects.filter(supplier=supplier, item_type=item_type).exists():
+            raise _already_in_catalog(supplier, item_type)
+        if values["preferred"]:
+            _unprefer_others(item_type=item_type, keep=None)
+        try:
+            with transaction.atomic():
+                return SupplierItem.objects.create(supplier=supplier, item_type=item_type, **values)
+        except IntegrityError:
+            # A concurrent request added the same (supplier, item type) first.
+            raise _already_in_catalog(supplier, item_type) from None
+
+
+def update_supplier_item(*, supplier_item_id, **changes):
+    """Change a catalog entry's terms (``CATALOG_EDITABLE_FIELDS``); its supplier and item type
+    stay. ``preferred=True`` un-prefers the item type's other supplier in the same transaction.
+    Returns the entry as stored."""
+    unknown = set(changes) - set(CATALOG_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    values = _clean_terms(**changes)
+    with transaction.atomic():
+        item = _locked_item(supplier_item_id)
+        if values.get("preferred"):
+            _lock_item_type(item.item_type)
+            _unprefer_others(item_type=item.item_type, keep=item.pk)
+        if values:
+            SupplierItem.objects.filter(pk=item.pk).update(**values, updated_at=Now())
+        return SupplierItem.objects.select_related("supplier").get(pk=item.pk)
+
+
+def _supplier(supplier_id):
+    try:
+        supplier_uuid = supplier_id if isinstance(supplier_id, UUID) else UUID(str(supplier_id))
+    except ValueError:
+        raise InvalidInput(f"'{supplier_id}' is not a supplier id.", field="supplier_id") from None
+    supplier = Supplier.objects.filter(pk=supplier_uuid).first()
+    if supplier is None:
+        raise InvalidInput(f"No supplier {supplier_id}.", field="supplier_id")
+    return supplier
+
+
+def _locked_item(supplier_item_id):
+    try:
+        item_uuid = (
+            supplier_item_id if isinstance(supplier_item_id, UUID) else UUID(str(supplier_item_id))
+        )
+    except ValueError:
+        raise NotFound(f"No supplier item {supplier_item_id}.") from None
+    item = SupplierItem.objects.select_for_update().filter(pk=item_uuid).first()
+    if item is None:
+        raise NotFound(f"No supplier item {supplier_item_id}.")
+    return item
+
+
+def _already_in_catalog(supplier, item_type):
+    return Conflict(
+        f"{supplier.name} already lists {item_type}; change that entry instead.",
+        code="already_in_catalog",
+        field="item_type",
+    )
+
+
+def _lock_item_type(item_type):
+    """Serialise the changes of one item type's preferred supplier: a transaction-scoped
+    advisory lock on PostgreSQL (two requests making two suppliers preferred run one after the
+    other, the second un-preferring the first). SQLite (``make run``) has one writer anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"supplier_items.preferred:{item_type}"],
+        )
+
+
+def _unprefer_others(*, item_type, keep):
+    others = SupplierItem.objects.filter(item_type=item_type, preferred=True)
+    if keep is not None:
+        others = others.exclude(pk=keep)
+    others.update(preferred=False, updated_at=Now())
+
+
+def _clean_item_type(value):
+    item_type = value.strip() if isinstance(value, str) else ""
+    if not item_type or len(item_type) > MAX_ITEM_TYPE_LENGTH:
+        raise InvalidInput(
+            f"item_type is 1 to {MAX_ITEM_TYPE_LENGTH} characters.", field="item_type"
+        )
+    return item_type
+
+
+def _clean_terms(**terms):
+    """Validate the given terms (any subset of ``CATALOG_EDITABLE_FIELDS``) as stored."""
+    values = {}
+    if "supplier_sku" in terms:
+        sku = terms["supplier_sku"]
+        sku = sku.strip() if isinstance(sku, str) else None
+        if sku is None or len(sku) > MAX_SKU_LENGTH:
+            raise InvalidInput(f"At most {MAX_SKU_LENGTH} characters.", field="supplier_sku")
+        values["supplier_sku"] = sku
+    if "unit_price" in terms:
+        values["unit_price"] = _clean_price(terms["unit_price"])
+    if "currency" in terms:
+        values["currency"] = clean_currency(terms["currency"])
+    for name in ("min_order_quantity", "order_multiple"):
+        if name in terms:
+            values[name] = _clean_int(terms[name], name, 1, MAX_ORDER_QUANTITY)
+    if "lead_time_days" in terms:
+        lead_time = terms["lead_time_days"]
+        values["lead_time_days"] = (
+            None
+            if lead_time is None
+            else _clean_int(lead_time, "lead_time_days", 0, MAX_LEAD_TIME_DAYS)
+        )
+    if "preferred" in terms:
+        if not isinstance(terms["preferred"], bool):
+            raise InvalidInput("preferred is true or false.", field="preferred")
+        values["preferred"] = terms["preferred"]
+    return values
+
+
+def _clean_int(value, field, low, high):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{field} is a whole number from {low} to {high}.", field=field)
+    return value
+
+
+def _clean_price(value):
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise InvalidInput("unit_price must be a decimal number.", field="unit_price")
+    try:
+        price = Decimal(value)
+    except InvalidOperation:
+        raise InvalidInput("unit_price must be a decimal number.", field="unit_price") from None
+    if not price.is_finite() or not 0 <= price <= MAX_UNIT_PRICE:
+        raise InvalidInput(f"unit_price is from 0 to {MAX_UNIT_PRICE}.", field="unit_price")
+    if price != price.quantize(Decimal("0.01")):
+        raise InvalidInput("unit_price has at most 2 decimal places.", field="unit_price")
+    return price.quantize(Decimal("0.01"))
+
+
+def validate_supplier_item_terms(**terms):
+    """Validate catalog terms as the services do, writing nothing (for forms)."""
+    return _clean_terms(**terms)

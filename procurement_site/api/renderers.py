@@ -39,3 +39,16 @@ class JSONRenderer(renderers.JSONRenderer):
         if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
             body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
         return body
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets a client ask for ``application/pdf`` (``Accept``); the view returns the document's
+    bytes itself, and its errors are JSON (see ``procurement.views.PurchaseOrderDocumentView``)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data

@@ -30,6 +30,7 @@ ERROR_DESCRIPTIONS = {
     403: "Authenticated, but lacking the permission.",
     404: "Unknown id (or not a UUID).",
     409: "Conflicts with the current state.",
+    406: "The `Accept` header admits neither of the operation's media types.",
     412: "`If-Match` given and not matching the current `ETag`.",
     415: "The body is not `application/json`.",
     429: "Too many writes from this user (`API_WRITE_RATE`); retry after `Retry-After` seconds.",

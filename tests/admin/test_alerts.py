@@ -109,8 +109,8 @@ def test_alerts_become_one_draft_per_supplier_linked_to_the_alerts(clerk, histor
     assert f"{label(tent_po.pk)} to Summit Gear (new draft, 1 line(s))" in text
     assert f"{label(kayak_po.pk)} to Alpine Outfitters (new draft, 1 line(s))" in text
     assert (
-        f"Skipped 1 alert(s): stove at {STORE}: no known supplier: no earlier purchase order "
-        "for this item." in text
+        f"Skipped 1 alert(s): stove at {STORE}: no known supplier: no preferred catalog "
+        "supplier and no earlier purchase order for this item." in text
     )
 
 

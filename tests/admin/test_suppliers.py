@@ -11,6 +11,13 @@ from tests.factories import SupplierFactory
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:suppliers_supplier_changelist")
+# The catalog inline's management form, with no rows.
+NO_CATALOG_ROWS = {
+    "catalog_items-TOTAL_FORMS": "0",
+    "catalog_items-INITIAL_FORMS": "0",
+    "catalog_items-MIN_NUM_FORMS": "0",
+    "catalog_items-MAX_NUM_FORMS": "1000",
+}
 
 
 def test_the_list_shows_the_performance_figures(clerk):
@@ -40,6 +47,7 @@ def test_adding_a_supplier_registers_it_without_figures(clerk):
         "active": "on",
         "on_time_rate": "1",
         "receipts_count": "99",
+        **NO_CATALOG_ROWS,
     }
 
     response = clerk.post(reverse("admin:suppliers_supplier_add"), data)
@@ -70,6 +78,7 @@ def test_the_performance_figures_are_read_only(clerk):
             "rating": "",
             "receipts_count": "50",
             "on_time_rate": "1",
+            **NO_CATALOG_ROWS,
         },
     )
     supplier.refresh_from_db()
@@ -113,6 +122,7 @@ def test_editing_a_supplier_keeps_figures_a_receipt_stored_meanwhile(clerk, monk
             "lead_time_days": "7",
             "rating": "4.50",
             "active": "on",
+            **NO_CATALOG_ROWS,
         },
     )
 

@@ -106,6 +106,21 @@ OPERATIONS = {
         "429",
         "503",
     },
+    ("/purchase-orders/from-alerts", "post"): {"201", "400", "401", "403", "414", "415", "503"},
+    ("/purchase-orders/{po_id}/document", "get"): {"200", "401", "404", "406", "414", "503"},
+    ("/supplier-items", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/supplier-items", "post"): {"201", "400", "401", "403", "409", "414", "415", "503"},
+    ("/supplier-items/{supplier_item_id}", "get"): {"200", "401", "404", "414", "503"},
+    ("/supplier-items/{supplier_item_id}", "patch"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "414",
+        "415",
+        "503",
+    },
 }
 # The paginated lists (the event feed has its own shape: results and next_after).
 LISTS = [
@@ -117,6 +132,9 @@ BODIES = {
     ("/purchase-orders/{po_id}", "patch"): "PatchedPurchaseOrderUpdateRequest",
     ("/purchase-orders/{po_id}/receipts", "post"): "ReceiptCreateRequest",
     ("/stock-adjustments", "post"): "StockAdjustmentRequest",
+    ("/purchase-orders/from-alerts", "post"): "PurchaseOrdersFromAlertsRequest",
+    ("/supplier-items", "post"): "SupplierItemCreateRequest",
+    ("/supplier-items/{supplier_item_id}", "patch"): "PatchedSupplierItemUpdateRequest",
 }
 PO_STATUSES = ["draft", "submitted", "approved", "shipped", "received", "rejected", "cancelled"]
 
@@ -260,6 +278,9 @@ def test_request_bodies_required_fields(schema):
         # One schema per reason (see test_stock_adjustment_request_constraints).
         "StockAdjustmentRequest": set(),
         "ReceiptCreateRequest": {"lines"},
+        "PurchaseOrdersFromAlertsRequest": {"alert_ids"},
+        "SupplierItemCreateRequest": {"supplier_id", "item_type", "unit_price"},
+        "PatchedSupplierItemUpdateRequest": set(),
     }
     line = component(schema, "LineItemInputRequest")
     assert set(line["required"]) == {"item_type", "location_id", "quantity", "unit_price"}

@@ -83,15 +83,22 @@ PATHS = {
 
 def walk_to(po_id, status, *, operator):
     """Move a draft along ``PATHS[status]``: ``submitter`` submits it, ``operator`` (who did not
-    shape it) takes the other steps, as separation of duties asks."""
+    shape it) takes the other steps, as separation of duties asks; a PO that needs two approvals
+    gets its second from ``second-approver``."""
     submitter = UserFactory(username="submitter", perms=CLERK_PERMS)
     for step in PATHS[status]:
-        services.transition_purchase_order(
+        po = services.transition_purchase_order(
             po_id=po_id,
             target_status=step,
             user=submitter if step == "submitted" else operator,
             reason="walked",
         )
+        if step == "approved" and po.status == "submitted":
+            services.transition_purchase_order(
+                po_id=po_id,
+                target_status=step,
+                user=UserFactory(username="second-approver", perms=APPROVER_PERMS),
+            )
 
 
 @pytest.fixture
@@ -103,7 +110,8 @@ def operator(db):
 @pytest.fixture
 def po_in(supplier, operator):
     """``po_in("shipped", lines=2)``: a PO created by ``clerk``, submitted by ``submitter`` and
-    walked on to the status by ``operator`` (who did not shape it, so may approve it), with
+    walked on to the status by ``operator`` (who did not shape it, so may approve it; above
+    ``PO_SECOND_APPROVAL_ABOVE``, ``second-approver`` gives the second approval), with
     ``lines`` generated lines or the given ``line_items``."""
 
     def make(status, lines=1, created_by="clerk", line_items=None):

@@ -130,3 +130,27 @@ def test_eight_concurrent_receipts_never_take_a_line_past_its_quantity(make_clie
     assert line_item.quantity_received == accepted_total
     assert StockLevel.objects.get(item_type="tent").quantity_on_hand == accepted_total
     assert StockAdjustment.objects.filter(po_id=po.po_id).count() == len(accepted)
+
+
+def test_two_approvers_at_once_on_a_large_po_give_two_approvals(make_client, po_in):
+    """Above the threshold, both approvals land, one after the other under the row lock: the
+    first recorded, the second approves."""
+    po = po_in("submitted", line_items=[line("tent", 101, "100.00")])
+    approvers = [
+        make_client(
+            f"approver-{n}",
+            perms=["procurement.change_purchaseorder", "procurement.approve_purchaseorder"],
+        )
+        for n in range(2)
+    ]
+
+    responses = run_together(
+        [lambda c=c: patch(c, po.po_id, {"status": "approved"}) for c in approvers]
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 200], responses
+    assert sorted(r.json()["status"] for r in responses) == ["approved", "submitted"]
+    stored = PurchaseOrder.objects.get(pk=po.pk)
+    assert stored.status == "approved"
+    assert stored.approvals.count() == 2
+    assert POStatusChange.objects.filter(purchase_order=po, to_status="approved").count() == 1
