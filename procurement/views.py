@@ -446,6 +446,22 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
     serializer_class = ReceiptSerializer
     permission_classes = [ReceivePermissions]
 
+    def get_queryset(self):
+        return selectors.list_purchase_orders()
+
+    def post(self, request, po_id):
+        po_uuid = parse_po_id(po_id)
+        serializer = ReceiptCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        receipt = services.record_receipt(
+            po_id=po_uuid,
+            user=request.user,
+            if_match_version=if_match_versions(request),
+            **serializer.validated_data,
+        )
+        selectors.with_details(receipt.purchase_order)
+        return Response(self.get_serializer(receipt).data, status=status.HTTP_201_CREATED)
+
 
 @extend_schema_view(
     post=extend_schema(
@@ -565,19 +581,6 @@ class PurchaseOrderDocumentView(generics.GenericAPIView):
 
     def get_queryset(self):
         return selectors.list_purchase_orders()
-
-    def post(self, request, po_id):
-        po_uuid = parse_po_id(po_id)
-        serializer = ReceiptCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        receipt = services.record_receipt(
-            po_id=po_uuid,
-            user=request.user,
-            if_match_version=if_match_versions(request),
-            **serializer.validated_data,
-        )
-        selectors.with_details(receipt.purchase_order)
-        return Response(self.get_serializer(receipt).data, status=status.HTTP_201_CREATED)
 
     def get(self, request, po_id):
         po = selectors.get_purchase_order(po_id=parse_po_id(po_id))
