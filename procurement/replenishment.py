@@ -477,7 +477,7 @@ def _demand_rows(*, now, window_days, location_id, item_type):
     start = timezone.make_aware(datetime.combine(window_start_day, time.min))
     end = timezone.make_aware(datetime.combine(today, time.min))
     ops = connection.ops
-    where, level_params = _level_filter(location_id=location_id, item_type=item_type)
+    where, level_params = level_filter(location_id=location_id, item_type=item_type)
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     first_sql, first_params = ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
@@ -660,8 +660,8 @@ def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
     )
 
 
-def _level_filter(*, location_id, item_type):
-    """(SQL condition on the levels aliased ``s``, its parameters)."""
+def level_filter(*, location_id, item_type):
+    """(SQL condition on the levels aliased ``s``, its parameters); shared with the simulator."""
     level_sql, level_params = ["1 = 1"], []
     if location_id is not None:
         level_sql.append("s.location_id = %s")
@@ -691,7 +691,7 @@ def _seasonal_rows(*, now, window_days, samples, location_id, item_type):
         for day in (window_start, year_ago, sample_start, sample_end)
     ]
     ops = connection.ops
-    where, level_params = _level_filter(location_id=location_id, item_type=item_type)
+    where, level_params = level_filter(location_id=location_id, item_type=item_type)
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     window_start_at, year_ago_at, sample_start_at, sample_end_at = (
         ops.adapt_datetimefield_value(bound) for bound in bounds

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from common.errors import InvalidInput
 from procurement.models import POLineItem
-from procurement.replenishment import MIN_LEAD_TIME_DAYS, MIN_RECEIPTS_FOR_LEARNED
+from procurement.replenishment import MIN_LEAD_TIME_DAYS, MIN_RECEIPTS_FOR_LEARNED, level_filter
 from procurement.selectors import latest_committed_lines
 from procurement.statistics import (
     DAYS_PER_YEAR,
@@ -299,21 +299,6 @@ def _whole_days(lead_time):
     return max(1, math.ceil(lead_time - 1e-9))
 
 
-def _level_condition(location_id, item_type):
-    sql, params = ["1 = 1"], []
-    if location_id is not None:
-        sql.append("s.location_id = %s")
-        params.append(
-            StockLevel._meta.get_field("location_id").get_db_prep_value(
-                uuid.UUID(str(location_id)), connection
-            )
-        )
-    if item_type is not None:
-        sql.append("s.item_type = %s")
-        params.append(item_type)
-    return " AND ".join(sql), params
-
-
 def _aware(day):
     return connection.ops.adapt_datetimefield_value(
         timezone.make_aware(datetime.combine(day, time.min))
@@ -324,7 +309,7 @@ def _levels(*, first_simulated, location_id, item_type):
     """One query: the selected levels, their first recorded day and the on hand the ledger
     recorded just before the first simulated day."""
     tzname = timezone.get_current_timezone_name()
-    where, params = _level_condition(location_id, item_type)
+    where, params = level_filter(location_id=location_id, item_type=item_type)
     first_sql, first_params = connection.ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id)",
         [],
@@ -399,7 +384,7 @@ def _daily_consumption(*, start, end, location_id, item_type) -> Iterator:
     """One query, streamed: ``(stock_id, {day index from start: units})`` per level with
     consumption in [start, end)."""
     tzname = timezone.get_current_timezone_name()
-    where, params = _level_condition(location_id, item_type)
+    where, params = level_filter(location_id=location_id, item_type=item_type)
     day_sql, day_params = connection.ops.datetime_cast_date_sql("a.created_at", [], tzname)
     sql = f"""
         SELECT c.stock_id, c.day, -SUM(c.quantity_delta)
