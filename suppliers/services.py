@@ -111,10 +111,12 @@ def record_completed_order(*, supplier_id, day, on_time, in_full):
     ``on_time``: ``None`` when the PO had no expected delivery date (not judged), else whether it
     came in on or before it. ``in_full``: False when it was closed short."""
     judged = on_time is not None
+    # The id as the backend stores it (a uuid on PostgreSQL, 32 hex digits on SQLite).
+    stored_id = Supplier._meta.pk.get_db_prep_value(supplier_id, connection)
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_COMPLETED_ORDER_SQL,
-            [supplier_id, day, int(judged), int(bool(on_time)), int(bool(in_full))],
+            [stored_id, day, int(judged), int(bool(on_time)), int(bool(in_full))],
         )
 
 
