@@ -25,6 +25,7 @@ from tests.e2e.test_admin_browser import (
     staff_member,
 )
 from tests.factories import StockLevelFactory, SupplierFactory, UserFactory
+from tests.procurement.conftest import walk_to
 from tests.replenishment.factories import consume
 
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "e2e"
@@ -66,11 +67,9 @@ def _planning_data():
             for index in range(10)
         ]
     )
-    operator = UserFactory(username="operator", perms=["procurement.change_purchaseorder"])
-    operator.user_permissions.add(
-        *__import__(
-            "django.contrib.auth.models", fromlist=["Permission"]
-        ).Permission.objects.filter(codename__in=["approve_purchaseorder", "add_purchaseorder"])
+    operator = UserFactory(
+        username="operator",
+        perms=["procurement.change_purchaseorder", "procurement.approve_purchaseorder"],
     )
     for days_ahead in (-2, 1, 3, 3, 8):
         po = services.create_purchase_order(
@@ -85,8 +84,7 @@ def _planning_data():
             ],
             created_by="clerk",
         )
-        for status in ("submitted", "approved"):
-            services.transition_purchase_order(po_id=po.pk, target_status=status, user=operator)
+        walk_to(po.pk, "approved", operator=operator)
         PurchaseOrder.objects.filter(pk=po.pk).update(
             expected_delivery_date=timezone.localdate() + timedelta(days=days_ahead)
         )
