@@ -86,6 +86,23 @@ def _is_draft(obj):
     return obj is None or obj.status == POStatus.DRAFT
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows the services wrote (history, edits, receipts): shown, never added, changed or
+    deleted in the admin."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class POLineItemInline(admin.TabularInline):
     """Editable while the PO is a draft, read-only after."""
 
@@ -109,55 +126,31 @@ class POLineItemInline(admin.TabularInline):
         return _is_draft(obj) and super().has_delete_permission(request, obj)
 
 
-class POStatusChangeInline(admin.TabularInline):
+class POStatusChangeInline(ReadOnlyInline):
     """The status history, as the service wrote it."""
 
     model = POStatusChange
-    extra = 0
-    can_delete = False
     fields = ["changed_at", "from_status", "to_status", "changed_by", "reason"]
     readonly_fields = fields
     ordering = ["changed_at", "id"]
     verbose_name_plural = "status history"
 
-    def has_add_permission(self, request, obj):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class POEditInline(admin.TabularInline):
+class POEditInline(ReadOnlyInline):
     """Who edited the draft's content: with the creator and the submitter, the people who may
     not approve or reject it."""
 
     model = POEdit
-    extra = 0
-    can_delete = False
     fields = ["edited_at", "edited_by", "fields"]
     readonly_fields = fields
     ordering = ["edited_at", "id"]
     verbose_name_plural = "edits"
 
-    def has_add_permission(self, request, obj):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReceiptInline(admin.TabularInline):
+class ReceiptInline(ReadOnlyInline):
     """The PO's receipts (newest last), as ``record_receipt`` wrote them."""
 
     model = Receipt
-    extra = 0
-    can_delete = False
     fields = ["received_at", "received_by", "goods", "note", "closes_short"]
     readonly_fields = fields
     ordering = ["received_at", "receipt_id"]
@@ -172,15 +165,6 @@ class ReceiptInline(admin.TabularInline):
             ", ".join(f"{line.quantity} x {line.line_item.item_type}" for line in obj.lines.all())
             or "-"
         )
-
-    def has_add_permission(self, request, obj):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AwaitingMyApprovalFilter(admin.SimpleListFilter):
