@@ -20,7 +20,8 @@ from tests.factories import SupplierFactory
 from tests.procurement.conftest import line
 from tests.replenishment.factories import received_po
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 DAY = timedelta(days=1)
 

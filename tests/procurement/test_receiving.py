@@ -13,7 +13,8 @@ from stock.services import sync_alerts
 from tests.factories import StockLevelFactory
 from tests.procurement.conftest import LOCATION, line, move, patch
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def open_alert(level):
@@ -95,6 +96,7 @@ def test_receiving_twice_adds_stock_once(warehouse, po_in):
     assert StockAdjustment.objects.filter(po_id=po.po_id).count() == 1
 
 
+@pytest.mark.postgresql
 def test_receipt_runs_the_same_number_of_queries_for_2_and_200_lines(warehouse, po_in):
     counts = []
     for lines in (2, 200):

@@ -22,7 +22,8 @@ from tests.api.test_schema import OPERATIONS
 from tests.factories import StockLevelFactory
 from tests.stock.factories import stocked_level
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 ADJUSTMENT_FIELDS = {
     "adjustment_id",
@@ -457,6 +458,7 @@ def test_stock_levels_bad_parameter_is_400_naming_it(reader_client, param, value
     assert param in response.json()["fields"]
 
 
+@pytest.mark.postgresql
 def test_below_reorder_point_filter_can_use_the_partial_index(reader_client):
     """The filter's predicate is the index's: with sequential scans priced out, PostgreSQL
     answers the filter from idx_stock_reorder, unordered (the count) and ordered (the page)."""
@@ -617,6 +619,7 @@ def test_suggested_quantity_subtracts_what_is_on_order_and_is_never_negative(
     assert (row["quantity_on_order"], row["suggested_quantity"]) == (40, 0)
 
 
+@pytest.mark.postgresql
 def test_suggested_quantity_is_computed_by_the_database():
     stocked_level(2, reorder_point=5, reorder_quantity=10)
     queryset = selectors.list_open_alerts()
