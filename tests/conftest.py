@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -24,6 +26,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("sqlite") is None or item.get_closest_marker("postgresql"):
             item.add_marker(skip)
+
+
+def statements_touching(queries, table):
+    """How many captured statements name ``table`` (a CaptureQueriesContext): a count that
+    holds whatever the statements' verbs and shape (ORM or raw SQL)."""
+    name = re.compile(rf"\b{re.escape(table)}\b")
+    return sum(bool(name.search(query["sql"])) for query in queries.captured_queries)
 
 
 def client_for(user):
