@@ -75,8 +75,8 @@ restore: install
 test-ops: install
 	$(TEST_ENV) $(PY) -m pytest tests/site $(PYTEST_ARGS)
 
-# The benchmark (docs/benchmark.md): the app against its floor on a fresh database
-# procurement_bench, about 5 minutes. BENCH_ARGS="--duration 20 --scale 10" etc.
+# The benchmark (docs/benchmark.md): the app against its floor and a plain DRF baseline, on a
+# fresh database procurement_bench, about 5 minutes. BENCH_ARGS="--duration 20 --scale 10" etc.
 BENCH_SERVER_URL ?= postgres://postgres@127.0.0.1:5432
 .PHONY: bench
 $(VENV)/.installed-bench: $(VENV)/.installed
