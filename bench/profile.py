@@ -14,6 +14,7 @@ seeded it.
 """
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -106,14 +107,13 @@ def main():
         )
         return
 
-    if args.baseline:
-        baseline.enable()
-    send(*requests[0])  # imports and first-connection costs out of the profile
-    profiler = Profiler(interval=0.0005)
-    with profiler:
-        for request in requests[1:]:
-            response = send(*request)
-            assert response.status_code < 300, response.content[:300]
+    with baseline if args.baseline else contextlib.nullcontext():
+        send(*requests[0])  # imports and first-connection costs out of the profile
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            for request in requests[1:]:
+                response = send(*request)
+                assert response.status_code < 300, response.content[:300]
     print(profiler.output_text(unicode=True, color=False, show_all=args.show_all))
     if args.flat:
         print(profiler.output_text(unicode=True, color=False, flat=True, show_all=True)[:6000])
