@@ -35,9 +35,12 @@ run: install
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:8000
 
-# pytest, then the schemathesis pass on a live server (FUZZ=0 skips it; see `fuzz`).
+# pytest on PostgreSQL; then the tests marked `sqlite` on SQLite, the database of `make run`
+# (DATABASE_URL empty, an in-memory test database; SQLITE=0 skips them); then the schemathesis
+# pass on a live server (FUZZ=0 skips it; see `fuzz`).
 test: install
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+	@if [ "$(SQLITE)" != 0 ]; then $(TEST_ENV) DATABASE_URL= $(PY) -m pytest -m sqlite; fi
 	@if [ "$(FUZZ)" != 0 ]; then $(TEST_ENV) $(PY) -m tests.fuzz.run; fi
 
 # Property-based fuzzing of the live API alone (gunicorn on a database of its own), with more
@@ -72,8 +75,8 @@ restore: install
 test-ops: install
 	$(TEST_ENV) $(PY) -m pytest tests/site $(PYTEST_ARGS)
 
-# The benchmark (docs/benchmark.md): the app against its floor on a fresh database
-# procurement_bench, about 5 minutes. BENCH_ARGS="--duration 20 --scale 10" etc.
+# The benchmark (docs/benchmark.md): the app against its floor and a plain DRF baseline, on a
+# fresh database procurement_bench, about 5 minutes. BENCH_ARGS="--duration 20 --scale 10" etc.
 BENCH_SERVER_URL ?= postgres://postgres@127.0.0.1:5432
 .PHONY: bench
 $(VENV)/.installed-bench: $(VENV)/.installed

@@ -4,10 +4,11 @@
    (``bench/seed.py``), with a user holding every permission and its token.
 2. Times ``manage.py recalculate_reorder_points`` over all levels against its demand aggregate
    alone (``procurement.replenishment._demand_rows``, the SQL timed by ``bench/aggregate.py``).
-3. Serves the app (``gunicorn -c gunicorn.conf.py``, production settings) and the floor
-   (``bench/floor.py`` under the same gunicorn settings) side by side and loads each in turn with
-   wrk (``bench/wrk.lua``), same threads, connections and duration, scenario by scenario.
-4. Measures each scenario's CPU time per request in one process, app and floor
+3. Serves the app (``gunicorn -c gunicorn.conf.py``, production settings), the plain DRF
+   baseline (``bench/baseline``) and the floor (``bench/floor.py``) under the same gunicorn
+   settings side by side and loads each in turn with wrk (``bench/wrk.lua``), same threads,
+   connections and duration, scenario by scenario.
+4. Measures each scenario's CPU time per request in one process, app, baseline and floor
    (``bench/profile.py --cpu``), then grows the database to 1,000,000 stock levels and measures
    the filtered stock list again.
 5. Prints the table and writes ``bench/results/latest.json``.
@@ -39,14 +40,24 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-TARGETS = {"read": 0.5, "write": 0.5}
+# The app's rate over the floor's (issue 16).
+TARGETS = {"read": 0.5, "write": 0.4}
 RECALC_TARGET = 2.0
 SCALE_TARGET = 0.8
 SCALE_LEVELS = 1_000_000
+# The servers, their ports and WSGI callables (None: the app's, gunicorn.conf.py's wsgi_app).
+SERVERS = {
+    "app": (8101, None),
+    "baseline": (8103, "bench.baseline.wsgi:application"),
+    "floor": (8102, "bench.floor:application"),
+}
+LABELS = {"app": "app", "baseline": "plain DRF", "floor": "floor"}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Benchmark the service against its floor.")
+    parser = argparse.ArgumentParser(
+        description="Benchmark the service against its floor and a plain DRF baseline."
+    )
     parser.add_argument(
         "--server-url",
         default=os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432"),
@@ -74,8 +85,8 @@ def parse_args(argv=None):
         default=0,
         help="shipped POs seeded per server for receipts; default 500 per second of run.",
     )
-    parser.add_argument("--workers", type=int, help="GUNICORN_WORKERS for both servers.")
-    parser.add_argument("--gunicorn-threads", type=int, help="GUNICORN_THREADS for both.")
+    parser.add_argument("--workers", type=int, help="GUNICORN_WORKERS for the three servers.")
+    parser.add_argument("--gunicorn-threads", type=int, help="GUNICORN_THREADS for the three.")
     parser.add_argument("--skip-seed", action="store_true", help="reuse the seeded database.")
     parser.add_argument("--no-recalc", action="store_true", help="skip the recalculation.")
     parser.add_argument(
@@ -319,17 +330,18 @@ def summarise(runs):
     }
 
 
-def load_both(args, servers, scenario, files, token):
-    """Warm both up, then ``--rounds`` rounds in ABBA order (app, floor, floor, app, ...), each
-    of ``duration / rounds`` seconds, so that a burst of other work on the machine weighs on both
-    alike. A walk has its own file per round and server (each line is sent once)."""
-    runs = {"app": [], "floor": []}
+def load_all(args, servers, scenario, files, token):
+    """Warm each server up, then ``--rounds`` rounds in ABBA order extended to the three (app,
+    baseline, floor, then floor, baseline, app, ...), each of ``duration / rounds`` seconds, so
+    that a burst of other work on the machine weighs on all alike. A walk has its own file per
+    round and server (each line is sent once)."""
+    runs = {name: [] for name in SERVERS}
     if args.warmup:
-        for name in ("app", "floor"):
+        for name in SERVERS:
             wrk(args, servers[name], files[name]["warm"], scenario.mode, token, args.warmup)
     seconds = max(1, round(args.duration / args.rounds))
     for number in range(args.rounds):
-        order = ("app", "floor") if number % 2 == 0 else ("floor", "app")
+        order = list(SERVERS) if number % 2 == 0 else list(reversed(SERVERS))
         for name in order:
             path = files[name]["rounds"][number]
             runs[name].append(wrk(args, servers[name], path, scenario.mode, token, seconds))
@@ -347,12 +359,12 @@ def request_files(args, conninfo, workdir, wanted):
                 path = workdir / f"{name}.tsv"
                 scenarios.write_requests(path, scenarios.READ_REQUESTS[name](cursor))
                 same = {"warm": path, "rounds": [path] * args.rounds}
-                files[name] = {"app": same, "floor": same}
+                files[name] = dict.fromkeys(SERVERS, same)
                 continue
             ids = scenarios.receipt_po_ids(cursor)[: -scenarios.RECEIPT_RESERVE]
-            share = len(ids) // 2
+            share = len(ids) // len(SERVERS)
             files[name] = {}
-            for index, server in enumerate(("app", "floor")):
+            for index, server in enumerate(SERVERS):
                 mine = ids[index * share : (index + 1) * share]
                 # Slices in proportion to the seconds each run takes.
                 parts = [args.warmup] + [args.duration / args.rounds] * args.rounds
@@ -370,10 +382,11 @@ def request_files(args, conninfo, workdir, wanted):
 
 
 def cpu_per_request(database_url, name):
-    """The app's and the floor's CPU time per request in one process (bench/profile.py --cpu):
-    the Python side of each, which other work on the machine disturbs less than throughput."""
+    """The app's, the baseline's and the floor's CPU time per request in one process
+    (bench/profile.py --cpu): the Python side of each, which other work on the machine disturbs
+    less than throughput."""
     env = dict(django_env(database_url), LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"))
-    count = "100" if name == "po_receipt" else "300"
+    count = "100" if name == "po_receipt" else "300"  # receipts: 3 x 100 of RECEIPT_RESERVE
     out = _output_env([PYTHON, "-m", "bench.profile", name, "--cpu", "--json", "-n", count], env)
     return json.loads(out.strip().splitlines()[-1])
 
@@ -384,50 +397,56 @@ def _output_env(command, env):
     ).stdout
 
 
-def compare(app, floor, target):
-    ratio = app["rps"] / floor["rps"] if floor["rps"] else 0.0
-    clean = app["errors"] == 0 and floor["errors"] == 0
-    return round(ratio, 3), bool(ratio >= target and clean)
+def ratio_to_floor(measured, name):
+    floor = measured["floor"]["rps"]
+    return round(measured[name]["rps"] / floor, 3) if floor else 0.0
+
+
+def compare(measured, target):
+    """The app's and the baseline's rates over the floor's; met: the app's at the target, with
+    no error from the app or the floor (the baseline's are in the table's errors column)."""
+    ratio = ratio_to_floor(measured, "app")
+    clean = measured["app"]["errors"] == 0 and measured["floor"]["errors"] == 0
+    return ratio, ratio_to_floor(measured, "baseline"), bool(ratio >= target and clean)
 
 
 # --- report -----------------------------------------------------------------------------------
 
 
 def table(results):
+    """Per scenario: the floor's, the plain DRF baseline's and the app's rates, the two ratios to
+    the floor, p50 and p99 of each, errors, and CPU per request in process."""
+    order = ("floor", "baseline", "app")
     rows = [
         (
             "scenario",
-            "app req/s",
-            "p50 ms",
-            "p99 ms",
             "floor req/s",
-            "p50 ms",
-            "p99 ms",
+            "DRF req/s",
+            "app req/s",
             "app/floor",
+            "DRF/floor",
             "target",
             "met",
+            "p50 ms f/DRF/app",
+            "p99 ms f/DRF/app",
             "errors",
-            "CPU ms app/floor",
+            "CPU ms f/DRF/app",
         )
     ]
     for item in results["scenarios"]:
-        app, floor = item["app"], item["floor"]
+        cpu = item.get("cpu")
         rows.append(
             (
                 item["label"],
-                f"{app['rps']:.0f}",
-                f"{app['p50_ms']:.1f}",
-                f"{app['p99_ms']:.1f}",
-                f"{floor['rps']:.0f}",
-                f"{floor['p50_ms']:.1f}",
-                f"{floor['p99_ms']:.1f}",
+                *(f"{item[name]['rps']:.0f}" for name in order),
                 f"{item['ratio']:.2f}",
+                f"{item['baseline_ratio']:.2f}",
                 f">= {item['target']}",
                 "yes" if item["met"] else "NO",
-                f"{app['errors']}/{floor['errors']}",
-                f"{item['cpu']['app_cpu_ms']:.2f}/{item['cpu']['floor_cpu_ms']:.2f}"
-                if item.get("cpu")
-                else "-",
+                "/".join(f"{item[name]['p50_ms']:.1f}" for name in order),
+                "/".join(f"{item[name]['p99_ms']:.1f}" for name in order),
+                "/".join(str(item[name]["errors"]) for name in order),
+                "/".join(f"{cpu[f'{name}_cpu_ms']:.2f}" for name in order) if cpu else "-",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -452,7 +471,8 @@ def table(results):
         lines.append(
             f"filtered stock list at {scale['levels']:,} levels: {scale['app']['rps']:.0f} req/s "
             f"(p50 {scale['app']['p50_ms']:.1f} ms, p99 {scale['app']['p99_ms']:.1f} ms; floor "
-            f"{scale['floor']['rps']:.0f} req/s) vs {scale['base_rps']:.0f} req/s at "
+            f"{scale['floor']['rps']:.0f} req/s, plain DRF {scale['baseline']['rps']:.0f} req/s) "
+            f"vs {scale['base_rps']:.0f} req/s at "
             f"{scale['base_levels']:,}: ratio {scale['ratio']:.2f} (target >= "
             f"{scale['target']}): {'yes' if scale['met'] else 'NO'}; the floor's own ratio "
             f"{scale['floor_ratio']:.2f} (the app's relative to it: "
@@ -462,8 +482,8 @@ def table(results):
     memory = results.get("peak_worker_memory_mib", {})
     if memory:
         lines.append(
-            f"peak worker memory (VmHWM): app {memory.get('app')} MiB, "
-            f"floor {memory.get('floor')} MiB"
+            "peak worker memory (VmHWM): "
+            + ", ".join(f"{LABELS[name]} {memory.get(name)} MiB" for name in SERVERS)
         )
     return "\n".join(lines)
 
@@ -475,9 +495,9 @@ def main(argv=None):
     server_url = args.server_url.rstrip("/")
     database_url = f"{server_url}/{args.database}"
     wanted = args.scenarios.split(",")
-    receipt_pos = (
-        args.receipt_pos or 500 * (args.duration + args.warmup)
-    ) * 2 + scenarios.RECEIPT_RESERVE
+    receipt_pos = (args.receipt_pos or 500 * (args.duration + args.warmup)) * len(
+        SERVERS
+    ) + scenarios.RECEIPT_RESERVE
     results = {
         "machine": machine(f"{server_url}/postgres"),
         "settings": {
@@ -515,20 +535,21 @@ def main(argv=None):
     files = request_files(args, database_url, workdir, wanted)
     servers = {}
     try:
-        servers["app"] = Server("app", 8101, None, env, RESULTS)
-        servers["floor"] = Server("floor", 8102, "bench.floor:application", env, RESULTS)
+        for server_name, (port, app) in SERVERS.items():
+            servers[server_name] = Server(server_name, port, app, env, RESULTS)
         for name in wanted:
             scenario = scenarios.BY_NAME[name]
-            log(f"Loading app and floor: {scenario.label}")
-            measured = load_both(args, servers, scenario, files[name], token)
+            log(f"Loading app, plain DRF and floor: {scenario.label}")
+            measured = load_all(args, servers, scenario, files[name], token)
             for server_name, figures in measured.items():
                 log(
-                    f"  {server_name:<5} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']} ms  "
+                    f"  {LABELS[server_name]:<9} {figures['rps']:8.1f} req/s  "
+                    f"p50 {figures['p50_ms']} ms  "
                     f"p99 {figures['p99_ms']} ms  errors {figures['errors']}"
                     + (f" ({figures['first_error'][:200]})" if figures["errors"] else "")
                 )
             target = TARGETS[scenario.kind]
-            ratio, met = compare(measured["app"], measured["floor"], target)
+            ratio, baseline_ratio, met = compare(measured, target)
             results["scenarios"].append(
                 {
                     "name": name,
@@ -536,16 +557,18 @@ def main(argv=None):
                     "kind": scenario.kind,
                     **measured,
                     "ratio": ratio,
+                    "baseline_ratio": baseline_ratio,
                     "target": target,
                     "met": met,
                 }
             )
         if not args.no_cpu:
-            log("CPU per request in process, app and floor (bench.profile --cpu)")
+            log("CPU per request in process, app, plain DRF and floor (bench.profile --cpu)")
             for item in results["scenarios"]:
                 item["cpu"] = cpu_per_request(database_url, item["name"])
                 log(
-                    f"  {item['name']:<17} app {item['cpu']['app_cpu_ms']:6.2f} ms, floor "
+                    f"  {item['name']:<17} app {item['cpu']['app_cpu_ms']:6.2f} ms, plain DRF "
+                    f"{item['cpu']['baseline_cpu_ms']:6.2f} ms, floor "
                     f"{item['cpu']['floor_cpu_ms']:6.2f} ms"
                 )
         base = next((s for s in results["scenarios"] if s["name"] == "stock_levels"), None)
@@ -553,9 +576,12 @@ def main(argv=None):
             log(f"Growing to {SCALE_LEVELS:,} stock levels")
             levels = seed.grow_stock_levels(database_url, stock_levels=SCALE_LEVELS, log=log)
             scenario = scenarios.BY_NAME["stock_levels"]
-            log(f"Loading app and floor: {scenario.label} at {levels:,} levels")
-            scaled = load_both(args, servers, scenario, files["stock_levels"], token)
-            log(f"  app {scaled['app']['rps']:8.1f} req/s, floor {scaled['floor']['rps']:8.1f}")
+            log(f"Loading app, plain DRF and floor: {scenario.label} at {levels:,} levels")
+            scaled = load_all(args, servers, scenario, files["stock_levels"], token)
+            log(
+                f"  app {scaled['app']['rps']:8.1f} req/s, plain DRF "
+                f"{scaled['baseline']['rps']:8.1f}, floor {scaled['floor']['rps']:8.1f}"
+            )
             ratio = scaled["app"]["rps"] / base["app"]["rps"]
             results["scale"] = {
                 "levels": levels,

@@ -3,7 +3,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum
+from django.db.models import DecimalField, F, FloatField, OuterRef, Subquery, Sum
 from django.db.models.functions import Cast, Now, NullIf
 
 from common.currency import clean_currency
@@ -134,7 +134,12 @@ def refresh_supplier_rates(*, today, supplier_ids=None):
         .order_by()
         .values("supplier")
     )
-    rate = DecimalField(max_digits=12, decimal_places=6)
+    # Exact on PostgreSQL (numeric). SQLite's NUMERIC keeps whole numbers integers and divides
+    # them as such (1/2 = 0): there, in floating point, rounded to the column's 4 places on read.
+    if connection.vendor == "sqlite":
+        rate = FloatField()
+    else:
+        rate = DecimalField(max_digits=12, decimal_places=6)
 
     def share(part, whole):
         return Subquery(

@@ -1,4 +1,7 @@
+import re
+
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.factories import ApiTokenFactory, UserFactory
@@ -12,6 +15,24 @@ ALL_PERMS = [
     "procurement.change_purchaseorder",
     "procurement.approve_purchaseorder",
 ]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without DATABASE_URL the suite runs on SQLite (``make run``'s database): only the tests
+    marked ``sqlite`` (not also ``postgresql``) run there; the others are skipped."""
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (not marked sqlite)")
+    for item in items:
+        if item.get_closest_marker("sqlite") is None or item.get_closest_marker("postgresql"):
+            item.add_marker(skip)
+
+
+def statements_touching(queries, table):
+    """How many captured statements name ``table`` (a CaptureQueriesContext): a count that
+    holds whatever the statements' verbs and shape (ORM or raw SQL)."""
+    name = re.compile(rf"\b{re.escape(table)}\b")
+    return sum(bool(name.search(query["sql"])) for query in queries.captured_queries)
 
 
 def client_for(user):

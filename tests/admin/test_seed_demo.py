@@ -1,6 +1,7 @@
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Count, Max, Min, Sum
@@ -13,7 +14,8 @@ from suppliers.models import LeadTimeObservation, Supplier
 # A sign-in as the admin does it: django-axes, the first authentication backend, needs the request.
 LOGIN_REQUEST = RequestFactory().post("/admin/login/")
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def seed(**options):
@@ -113,6 +115,20 @@ def test_seed_demo_fills_an_empty_database():
     check_a_second_run_loads_nothing()
 
 
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="the embedded database is SQLite",
+)
+def test_embedded_only_loads_the_demo_into_the_embedded_database():
+    """What `make run` does on its first start."""
+    out = seed(embedded_only=True, password="demo-pass-123")
+
+    assert "Demo data loaded:" in out
+    assert Supplier.objects.exists() and StockLevel.objects.exists()
+    check_a_second_run_loads_nothing()
+
+
+@pytest.mark.postgresql
 def test_embedded_only_does_nothing_on_postgresql():
     out = seed(embedded_only=True)
 

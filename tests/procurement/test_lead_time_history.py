@@ -16,7 +16,8 @@ from tests.factories import SupplierFactory
 from tests.procurement.conftest import move
 from tests.replenishment.factories import received_po
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

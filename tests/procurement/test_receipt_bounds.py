@@ -16,7 +16,8 @@ from stock.services import MAX_QUANTITY, sync_alerts
 from tests.factories import StockLevelFactory
 from tests.procurement.conftest import LOCATION, line, patch
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def test_a_po_receipt_past_the_largest_quantity_is_409_naming_the_level(warehouse, po_in):

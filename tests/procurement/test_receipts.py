@@ -14,7 +14,8 @@ from stock.services import sync_alerts
 from tests.factories import StockLevelFactory
 from tests.procurement.conftest import LOCATION, line, move, patch
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 def receive(client, po_id, lines=(), **extra):
@@ -359,6 +360,7 @@ def test_patch_received_still_refuses_an_approved_po(warehouse, po_in):
     nothing_written(po, before)
 
 
+@pytest.mark.postgresql
 def test_a_receipt_of_2_and_of_200_lines_run_the_same_statements(warehouse, po_in):
     counts = []
     for lines in (2, 200):

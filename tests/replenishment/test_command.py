@@ -11,7 +11,8 @@ from stock.models import ReorderAlert, ReorderPointCalculation, StockLevel
 from tests.factories import StockLevelFactory
 from tests.replenishment.factories import consume
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 STEADY = {days_ago: 3 for days_ago in range(1, 31)}  # -> 24 with the default 7 + 1 days
 

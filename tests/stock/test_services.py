@@ -23,7 +23,8 @@ from stock.services import (
 from tests.factories import StockLevelFactory
 from tests.stock.factories import stocked_level
 
-pytestmark = pytest.mark.django_db
+# Also on SQLite (make run), but for the tests marked postgresql.
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 R = AdjustmentReason
 
@@ -346,6 +347,7 @@ def _verbs(queries):
     return [query["sql"].split(None, 1)[0].upper() for query in queries]
 
 
+@pytest.mark.postgresql
 def test_an_adjustment_by_id_runs_five_statements():
     level = stocked_level(10, reorder_point=2)
 
@@ -584,6 +586,7 @@ def test_ledger_invariant_holds_after_a_random_mix_of_operations():
     assert_ledger_holds()
 
 
+@pytest.mark.postgresql
 def test_sync_alerts_of_opens_and_resolves_from_the_rows_in_two_statements():
     below = StockLevelFactory(quantity_on_hand=2, reorder_point=5)
     already = StockLevelFactory(quantity_on_hand=0, reorder_point=1)
