@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.admin import adopt_saved
 from common.errors import InvalidInput
 from suppliers import charts as supplier_charts
 from suppliers import services
@@ -58,8 +59,7 @@ def save_supplier_item(form, obj, *, change):
             item_type=data["item_type"],
             **{name: data[name] for name in services.CATALOG_EDITABLE_FIELDS if name in data},
         )
-    vars(obj).update({k: v for k, v in vars(saved).items() if k != "_state"})
-    obj._state.adding = False
+    adopt_saved(obj, saved)
 
 
 class SupplierItemInline(admin.TabularInline):
@@ -183,7 +183,7 @@ class SupplierAdmin(admin.ModelAdmin):
         for item_form in formset.forms:
             if not hasattr(item_form, "cleaned_data") or not item_form.has_changed():
                 continue
-            adding = item_form.instance._state.adding
+            adding = item_form in formset.extra_forms
             item_form.cleaned_data["supplier"] = form.instance
             save_supplier_item(item_form, item_form.instance, change=not adding)
             if adding:
@@ -222,7 +222,7 @@ class SupplierAdmin(admin.ModelAdmin):
             supplier = services.update_supplier(
                 supplier_id=obj.pk, actor=request.user.get_username(), **edited
             )
-            vars(obj).update(vars(supplier))
+            adopt_saved(obj, supplier)
             return
         data = form.cleaned_data
         supplier = services.register_supplier(
@@ -233,4 +233,4 @@ class SupplierAdmin(admin.ModelAdmin):
             active=data["active"],
             actor=request.user.get_username(),
         )
-        vars(obj).update(vars(supplier))
+        adopt_saved(obj, supplier)
