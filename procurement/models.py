@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, FSMFieldDescriptor, FSMModelMixin, transition
 
 from common.fields import FixedCharField
 
@@ -46,14 +46,20 @@ class ReceiptStatus(models.TextChoices):
     CLOSED_SHORT = "closed_short", "Closed short"
 
 
+class SameValueDescriptor(FSMFieldDescriptor):
+    """Assigning a protected status the value it already holds is no modification: Django does
+    so after an insert, with the value the database returns for a column with a default."""
+
+    def __set__(self, instance, value):
+        if self.field.name in instance.__dict__ and instance.__dict__[self.field.name] == value:
+            return
+        super().__set__(instance, value)
+
+
 class StatusField(FSMField):
-    """The protected status column, with the page's database default ``'draft'``.
+    """The protected status column, with the page's database default ``'draft'``."""
 
-    Django reads columns with a database default back after an insert and assigns them, which a
-    protected FSM field refuses; the Python default sends the same value, so nothing is lost.
-    """
-
-    db_returning = False
+    descriptor_class = SameValueDescriptor
 
 
 def has_line_items(po):
