@@ -20,17 +20,7 @@ class SupplierItemForm(forms.ModelForm):
 
     class Meta:
         model = SupplierItem
-        fields = [
-            "supplier",
-            "item_type",
-            "supplier_sku",
-            "unit_price",
-            "currency",
-            "min_order_quantity",
-            "order_multiple",
-            "lead_time_days",
-            "preferred",
-        ]
+        fields = ["supplier", "item_type", *services.CATALOG_EDITABLE_FIELDS]
 
     def clean(self):
         data = super().clean()
@@ -66,16 +56,7 @@ class SupplierItemInline(admin.TabularInline):
     model = SupplierItem
     form = SupplierItemForm
     extra = 0
-    fields = [
-        "item_type",
-        "supplier_sku",
-        "unit_price",
-        "currency",
-        "min_order_quantity",
-        "order_multiple",
-        "lead_time_days",
-        "preferred",
-    ]
+    fields = ["item_type", *services.CATALOG_EDITABLE_FIELDS]
     ordering = ["item_type"]
     verbose_name_plural = "catalog"
 
@@ -87,17 +68,7 @@ class SupplierItemInline(admin.TabularInline):
 @admin.register(SupplierItem)
 class SupplierItemAdmin(admin.ModelAdmin):
     form = SupplierItemForm
-    list_display = [
-        "item_type",
-        "supplier",
-        "supplier_sku",
-        "unit_price",
-        "currency",
-        "min_order_quantity",
-        "order_multiple",
-        "lead_time_days",
-        "preferred",
-    ]
+    list_display = ["item_type", "supplier", *services.CATALOG_EDITABLE_FIELDS]
     list_filter = ["preferred", "item_type", ("supplier", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["item_type", "supplier_sku", "supplier__name"]
     list_select_related = ["supplier"]
