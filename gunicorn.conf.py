@@ -9,6 +9,8 @@ else a file path); its lines are JSON too, with gunicorn's usual line as the mes
 import multiprocessing
 import os
 
+from procurement_site.logging import gunicorn_config
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -30,34 +32,4 @@ if _control_socket:
 control_socket_disable = not _control_socket
 wsgi_app = "procurement_site.wsgi:application"
 
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "procurement_site.logging.JsonFormatter"}},
-    "handlers": {
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stderr",
-        },
-        "access": (
-            {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
-            if accesslog in (None, "-")
-            else {"class": "logging.FileHandler", "formatter": "json", "filename": accesslog}
-        ),
-    },
-    "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
-    "loggers": {
-        "gunicorn.error": {
-            "level": loglevel.upper(),
-            "handlers": ["stderr"],
-            "propagate": False,
-        },
-        # With a logging dict gunicorn always calls its access logger: no handler means off.
-        "gunicorn.access": {
-            "level": "INFO" if accesslog else "WARNING",
-            "handlers": ["access"] if accesslog else [],
-            "propagate": False,
-        },
-    },
-}
+logconfig_dict = gunicorn_config(loglevel.upper(), accesslog)

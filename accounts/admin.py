@@ -6,11 +6,12 @@ from django.contrib import admin, messages
 
 from accounts import selectors, services
 from accounts.models import ApiToken
+from common.admin import ReadOnlyAdminMixin
 from common.errors import DomainError
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "user", "key_shown", "state", "created_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at", "expires_at"]
     search_fields = ["name", "user__username", "key_prefix"]
@@ -44,15 +45,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_revoke_permission(self, request):
         return self._is_staff(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="key")
     def key_shown(self, obj):

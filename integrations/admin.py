@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 
+from common.admin import ReadOnlyAdminMixin, adopt_saved
 from common.errors import DomainError
 from integrations import webhooks
 from integrations.events import EVENT_TYPES
@@ -39,12 +40,12 @@ class SubscriptionForm(forms.ModelForm):
         fields = ["url", "event_types", "description", "active"]
 
     def clean_url(self):
+        """Only on adding: the URL of a subscription is read-only (not a field) afterwards."""
         url = self.cleaned_data["url"]
-        if self.instance._state.adding:
-            try:
-                webhooks.validate_url(url)
-            except DomainError as exc:
-                raise forms.ValidationError(exc.message) from None
+        try:
+            webhooks.validate_url(url)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
         return url
 
     def clean_event_types(self):
@@ -88,7 +89,7 @@ class WebhookSubscriptionAdmin(ManageWebhooksOnly, admin.ModelAdmin):
                 description=form.cleaned_data.get("description", ""),
                 active=form.cleaned_data.get("active", False),
             )
-            vars(obj).update(vars(subscription))
+            adopt_saved(obj, subscription)
             return
         try:
             subscription = webhooks.create_subscription(
@@ -100,7 +101,7 @@ class WebhookSubscriptionAdmin(ManageWebhooksOnly, admin.ModelAdmin):
         except DomainError as exc:
             # Re-checked by the service (DNS included); the form's clean already ran it.
             raise ValueError(exc.message) from exc
-        vars(obj).update(vars(subscription))
+        adopt_saved(obj, subscription)
         messages.warning(
             request,
             f"Signing secret (shown once, keep it with the receiver): {subscription.secret}",
@@ -174,18 +175,9 @@ class WebhookDeliveryAdmin(ManageWebhooksOnly, admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["sequence", "type", "subject", "actor", "time"]
     list_filter = ["type"]
     search_fields = ["subject", "event_id"]
     readonly_fields = ["event_id", "sequence", "type", "source", "subject", "time", "actor", "data"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

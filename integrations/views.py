@@ -1,5 +1,6 @@
 import re
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
@@ -7,6 +8,7 @@ from rest_framework.response import Response
 
 from common.errors import NotFound
 from integrations import events, webhooks
+from integrations.filters import WebhookSubscriptionFilter
 from integrations.models import WebhookSubscription
 from integrations.serializers import (
     MAX_SEQUENCE,
@@ -17,7 +19,6 @@ from integrations.serializers import (
     WebhookSubscriptionSerializer,
 )
 from procurement_site.api.fields import UUID_PATTERN
-from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 
@@ -96,9 +97,8 @@ class WebhookSubscriptionListCreateView(IdempotentAPIView, generics.ListAPIView)
     permission_classes = [HasPermission]
     required_permission = MANAGE_WEBHOOKS_PERMISSION
     serializer_class = WebhookSubscriptionSerializer
-    filter_backends = [StrictOrderingFilter]
-    ordering_fields = ["created_at", "url"]
-    ordering = ["created_at", "subscription_id"]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = WebhookSubscriptionFilter
 
     def get_queryset(self):
         return WebhookSubscription.objects.all()

@@ -26,6 +26,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from common.admin import ReadOnlyAdminMixin, adopt_saved
 from common.errors import Conflict, DomainError, NotFound, PreconditionFailed
 from procurement import selectors, services
 from procurement.documents import purchase_order_filename, purchase_order_pdf
@@ -45,27 +46,11 @@ from procurement.models import (
     PurchaseOrder,
     Receipt,
     approvals_needed,
+    transition_to,
 )
 from stock import admin as stock_admin
 from stock.models import ReorderAlert
 
-BUTTON_LABELS = {
-    POStatus.SUBMITTED: "Submit for approval",
-    POStatus.APPROVED: "Approve",
-    POStatus.REJECTED: "Reject",
-    POStatus.SHIPPED: "Mark shipped",
-    POStatus.RECEIVED: "Receive into stock",
-    POStatus.CANCELLED: "Cancel order",
-}
-# What each transition is called in messages ("Could not approve PO ...").
-VERBS = {
-    POStatus.SUBMITTED: "submit",
-    POStatus.APPROVED: "approve",
-    POStatus.REJECTED: "reject",
-    POStatus.SHIPPED: "mark as shipped",
-    POStatus.RECEIVED: "receive",
-    POStatus.CANCELLED: "cancel",
-}
 STALE_MESSAGE = (
     "{label} was changed by someone else after this page was loaded; nothing was done. "
     "Review it and try again."
@@ -86,21 +71,11 @@ def _is_draft(obj):
     return obj is None or obj.status == POStatus.DRAFT
 
 
-class ReadOnlyInline(admin.TabularInline):
-    """Rows the services wrote (history, edits, receipts): shown, never added, changed or
-    deleted in the admin."""
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Rows the services wrote (history, edits, receipts)."""
 
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request, obj):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class POLineItemInline(admin.TabularInline):
@@ -388,7 +363,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                 if_match_version=data.get("version_seen"),
                 **edits,
             )
-        stock_admin.adopt_saved(form.instance, po)
+        adopt_saved(form.instance, po)
 
     def response_post_save_add(self, request, obj):
         """To the new draft's page, where it is submitted."""
@@ -416,7 +391,7 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
                 buttons.append(
                     {
                         "status": status,
-                        "label": BUTTON_LABELS[status],
+                        "label": transition_to(status).custom["button"],
                         "needs_reason": status == POStatus.REJECTED,
                         "url": reverse(
                             "admin:procurement_purchaseorder_transition", args=[obj.pk, status]
@@ -605,7 +580,8 @@ class PurchaseOrderAdmin(stock_admin.DomainErrorsAsMessagesMixin, admin.ModelAdm
         if not self.has_view_permission(request):
             raise PermissionDenied
         label = po_label(object_id)
-        verb = VERBS.get(status, f"move to {status}")
+        transition = transition_to(status)
+        verb = transition.custom["verb"] if transition else f"move to {status}"
         version = request.POST.get("version", "")
         try:
             po = services.transition_purchase_order(
@@ -687,11 +663,8 @@ def _approval_note(po):
     return f"First approval by {', '.join(given)}; needs a second approval by another approver."
 
 
-# Reorder alerts gain the action that raises purchase orders: the stock app, which defines
-# their admin, must not depend on procurement.
-admin.site.unregister(ReorderAlert)
-
-
+# Reorder alerts are registered here, with the action that raises purchase orders: the stock
+# app, which defines their admin, must not depend on procurement.
 @admin.register(ReorderAlert)
 class ReorderAlertAdmin(stock_admin.ReorderAlertAdmin):
     list_display = [*stock_admin.ReorderAlertAdmin.list_display, "purchase_order"]

@@ -3,6 +3,7 @@ from procurement.models import POStatus, PurchaseOrder
 from procurement_site.api.filters import (
     CaseInsensitiveChoiceFilter,
     DateTimeBoundFilter,
+    OrderingFilter,
     StrictBooleanFilter,
     StrictFilterSet,
     StrictUUIDFilter,
@@ -28,6 +29,18 @@ class PurchaseOrderFilter(StrictFilterSet):
         method="filter_overdue",
         help_text="true: only POs past their expected delivery date and not yet delivered; "
         "false: only the others.",
+    )
+    ordering = OrderingFilter(
+        fields=[
+            "created_at",
+            "total_amount",
+            "status",
+            "submitted_at",
+            "approved_at",
+            "expected_delivery_date",
+            "received_at",
+        ],
+        default=["-created_at", "po_id"],
     )
 
     class Meta:

@@ -29,7 +29,7 @@ class PurchaseOrderForm(forms.ModelForm):
             self.fields["supplier"].queryset = Supplier.objects.filter(
                 Q(active=True) | Q(pk=current)
             )
-        if self.instance.pk and not self.instance._state.adding:
+        if kwargs.get("instance") is not None:  # changing a PO, not adding one
             self.fields["version_seen"].initial = self.instance.version
 
     def clean_currency(self):
@@ -57,9 +57,9 @@ class POLineItemFormSet(forms.BaseInlineFormSet):
         for form in self.forms:
             if not hasattr(form, "cleaned_data"):
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and form.cleaned_data.get("DELETE"):
                 continue
-            if form.instance._state.adding and not form.has_changed():
+            if form in self.extra_forms and not form.has_changed():
                 continue
             data = form.cleaned_data
             lines.append(

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, FSMFieldDescriptor, FSMModelMixin, transition
 
 from common.fields import FixedCharField
 
@@ -37,17 +37,6 @@ def in_machine_order(statuses):
     return [status for status in POStatus.values if status in wanted]
 
 
-# The transition method that moves a PO to each status (``draft`` is no target).
-TRANSITION_METHODS = {
-    POStatus.SUBMITTED: "submit",
-    POStatus.APPROVED: "approve",
-    POStatus.REJECTED: "reject",
-    POStatus.SHIPPED: "ship",
-    POStatus.RECEIVED: "receive",
-    POStatus.CANCELLED: "cancel",
-}
-
-
 class ReceiptStatus(models.TextChoices):
     """How much of a PO has come in (see ``procurement.receiving``)."""
 
@@ -57,14 +46,20 @@ class ReceiptStatus(models.TextChoices):
     CLOSED_SHORT = "closed_short", "Closed short"
 
 
+class SameValueDescriptor(FSMFieldDescriptor):
+    """Assigning a protected status the value it already holds is no modification: Django does
+    so after an insert, with the value the database returns for a column with a default."""
+
+    def __set__(self, instance, value):
+        if self.field.name in instance.__dict__ and instance.__dict__[self.field.name] == value:
+            return
+        super().__set__(instance, value)
+
+
 class StatusField(FSMField):
-    """The protected status column, with the page's database default ``'draft'``.
+    """The protected status column, with the page's database default ``'draft'``."""
 
-    Django reads columns with a database default back after an insert and assigns them, which a
-    protected FSM field refuses; the Python default sends the same value, so nothing is lost.
-    """
-
-    db_returning = False
+    descriptor_class = SameValueDescriptor
 
 
 def has_line_items(po):
@@ -232,12 +227,17 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         target=POStatus.SUBMITTED,
         conditions=[has_line_items],
         permission=CHANGE_PERMISSION,
+        custom={"button": "Submit for approval", "verb": "submit"},
     )
     def submit(self):
         """Send the PO for approval; it needs at least one line."""
 
     @transition(
-        field=status, source=POStatus.SUBMITTED, target=POStatus.APPROVED, permission=may_approve
+        field=status,
+        source=POStatus.SUBMITTED,
+        target=POStatus.APPROVED,
+        permission=may_approve,
+        custom={"button": "Approve", "verb": "approve"},
     )
     def approve(self):
         """The approval that completes the PO's approvals (the only one at or below
@@ -246,7 +246,11 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         is recorded by the service (``POApproval``) without moving the status."""
 
     @transition(
-        field=status, source=POStatus.SUBMITTED, target=POStatus.REJECTED, permission=may_reject
+        field=status,
+        source=POStatus.SUBMITTED,
+        target=POStatus.REJECTED,
+        permission=may_reject,
+        custom={"button": "Reject", "verb": "reject"},
     )
     def reject(self):
         """Reject the PO, with a reason."""
@@ -256,6 +260,7 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         source=POStatus.APPROVED,
         target=POStatus.SHIPPED,
         permission=CHANGE_PERMISSION,
+        custom={"button": "Mark shipped", "verb": "mark as shipped"},
     )
     def ship(self):
         """The supplier has shipped the goods."""
@@ -265,6 +270,7 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         source=POStatus.SHIPPED,
         target=POStatus.RECEIVED,
         permission=CHANGE_PERMISSION,
+        custom={"button": "Receive into stock", "verb": "receive"},
     )
     def receive(self):
         """The goods came in; the service adds them to stock."""
@@ -274,9 +280,18 @@ class PurchaseOrder(FSMModelMixin, models.Model):
         source=[POStatus.DRAFT, POStatus.SUBMITTED, POStatus.APPROVED],
         target=POStatus.CANCELLED,
         permission=CHANGE_PERMISSION,
+        custom={"button": "Cancel order", "verb": "cancel"},
     )
     def cancel(self):
         """Abandon the PO before it ships."""
+
+
+def transition_to(status):
+    """The transition that moves a PO to ``status`` (django-fsm-2's metadata), or ``None``
+    (``draft``, or not a status). ``name`` is its method; ``custom`` says how people see it:
+    ``button`` (the admin's label) and ``verb`` (in messages: "Could not approve ...")."""
+    field = PurchaseOrder._meta.get_field("status")
+    return next((t for t in field.get_all_transitions(PurchaseOrder) if t.target == status), None)
 
 
 class POLineItem(models.Model):

@@ -30,7 +30,6 @@ from procurement.models import (
     APPROVER_NAME_MAX_LENGTH,
     CHANGE_PERMISSION,
     FINAL_STATUSES,
-    TRANSITION_METHODS,
     POApproval,
     POEdit,
     POLineItem,
@@ -44,6 +43,7 @@ from procurement.models import (
     approved_by_names,
     approver_name_fits,
     in_machine_order,
+    transition_to,
 )
 from procurement.replenishment import (
     expected_delivery_date,
@@ -494,8 +494,8 @@ def _clean_note(note):
 def _check_transition(po, *, target, user):
     """The transition method to ``target``: ``Conflict`` if the machine does not allow it now,
     ``PermissionDenied`` if ``user`` may not take it."""
-    method_name = TRANSITION_METHODS.get(target)
-    method = getattr(po, method_name) if method_name else None
+    transition = transition_to(target)
+    method = getattr(po, transition.name) if transition else None
     if method is None or not can_proceed(method):
         raise _invalid_transition(po, target, method)
     username = user.get_username()

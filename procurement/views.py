@@ -28,7 +28,6 @@ from procurement.serializers import (
     ReceiptSerializer,
 )
 from procurement_site.api.fields import UUID_PATTERN
-from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.permissions import ModelPermissions
 from procurement_site.api.renderers import JSONRenderer, PDFRenderer
@@ -248,18 +247,8 @@ def parse_po_id(raw):
 )
 class PurchaseOrderListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = PurchaseOrderSerializer
-    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = PurchaseOrderFilter
-    ordering_fields = [
-        "created_at",
-        "total_amount",
-        "status",
-        "submitted_at",
-        "approved_at",
-        "expected_delivery_date",
-        "received_at",
-    ]
-    ordering = ["-created_at", "po_id"]
 
     def get_queryset(self):
         return selectors.list_purchase_orders()

@@ -1,7 +1,9 @@
 """Structured logs: one JSON object per line, each carrying the id of the request it belongs to.
 
-Stdlib only, so that gunicorn's master process (which never loads Django) can use the same
-formatter for its own lines.
+The logging configuration is written once, here: ``django_config`` is Django's ``LOGGING``,
+``gunicorn_config`` gunicorn's ``logconfig_dict`` (the same formatter and handler, plus
+gunicorn's own loggers). Stdlib only, so that gunicorn's master process (which never loads
+Django) can use it.
 """
 
 import contextvars
@@ -44,6 +46,65 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class DuringRequest(logging.Filter):
+    """Keeps the lines logged while a request is served. ``django.request`` logs every 4xx/5xx
+    response once more after the middleware returned (``RequestIdMiddleware`` has logged the
+    request line by then, and reset the request id): that repeat is dropped."""
+
+    def filter(self, record):
+        return request_id.get() is not None
+
+
+FORMATTERS = {"json": {"()": "procurement_site.logging.JsonFormatter"}}
+
+
+def _stream(stream):
+    return {"class": "logging.StreamHandler", "formatter": "json", "stream": stream}
+
+
+def django_config(level):
+    """Everything as JSON lines on stderr, through the root logger, at ``level``."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": FORMATTERS,
+        "filters": {"during_request": {"()": "procurement_site.logging.DuringRequest"}},
+        "handlers": {"console": _stream("ext://sys.stderr")},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # Replace Django's own handlers (plain text, mail to admins) by propagation to root.
+            "django": {"handlers": [], "level": level, "propagate": True},
+            "django.request": {"filters": ["during_request"]},
+            "django.server": {"handlers": [], "level": level, "propagate": True},
+            # Python warnings, captured by ``configure``, become JSON lines too.
+            "py.warnings": {"handlers": [], "propagate": True},
+        },
+    }
+
+
+def gunicorn_config(level, accesslog):
+    """Django's configuration, plus gunicorn's loggers: its error log on stderr, its access log
+    (off unless ``accesslog`` names a destination: "-" for stdout, else a file path)."""
+    config = django_config(level)
+    config["handlers"]["access"] = (
+        _stream("ext://sys.stdout")
+        if accesslog in (None, "-")
+        else {"class": "logging.FileHandler", "formatter": "json", "filename": accesslog}
+    )
+    config["loggers"].update(
+        {
+            "gunicorn.error": {"level": level, "handlers": ["console"], "propagate": False},
+            # With a logging dict gunicorn always calls its access logger: no handler means off.
+            "gunicorn.access": {
+                "level": "INFO" if accesslog else "WARNING",
+                "handlers": ["access"] if accesslog else [],
+                "propagate": False,
+            },
+        }
+    )
+    return config
 
 
 def configure(config):

@@ -66,7 +66,6 @@ class RequestIdMiddleware:
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },
             )
-            response._has_been_logged = True
             return response
         finally:
             request_id.reset(token)

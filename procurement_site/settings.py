@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.rates import parse_rate
+from procurement_site.logging import django_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -341,26 +342,7 @@ PG_BIN_DIR = env.str("PG_BIN_DIR", default="")
 # --- Logging: one JSON object per line on stderr --------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING_CONFIG = "procurement_site.logging.configure"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "procurement_site.logging.JsonFormatter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stderr",
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Replace Django's own handlers (plain text, mail to admins) by propagation to root.
-        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        # Python warnings, captured by LOGGING_CONFIG, become JSON lines too.
-        "py.warnings": {"handlers": [], "propagate": True},
-    },
-}
+LOGGING = django_config(LOG_LEVEL)
 
 # --- Security (production) ---------------------------------------------------------------------
 # Behind a TLS-terminating proxy that sets (and strips client-sent) X-Forwarded-Proto, requests

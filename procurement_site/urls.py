@@ -3,7 +3,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from procurement.admin_overview import replenishment_overview_admin_view
-from procurement_site.api import health
 
 urlpatterns = [
     path("", include("suppliers.urls")),
@@ -17,8 +16,6 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="swagger-ui",
     ),
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
     path(
         "admin/replenishment/",
         replenishment_overview_admin_view,

@@ -3,8 +3,8 @@
 Every write goes through ``stock.services``: a new level starts at 0 (``create_stock_level``),
 reorder settings change with ``update_reorder_settings`` (which opens or resolves alerts), and the
 quantity on hand only changes through the adjustment form (``record_adjustment``). The ledger and
-the alerts are read-only. The action that turns alerts into purchase orders is added by
-``procurement.admin`` (the stock app does not depend on procurement).
+the alerts are read-only. ``ReorderAlertAdmin`` is registered by ``procurement.admin``, with the
+action that turns alerts into purchase orders (the stock app does not depend on procurement).
 """
 
 from django.contrib import admin, messages
@@ -15,11 +15,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from common.admin import ReadOnlyAdminMixin, adopt_saved
 from common.errors import Conflict, DomainError
 from stock import charts as stock_charts
 from stock import services
 from stock.forms import StockAdjustmentForm, StockLevelForm
-from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
+from stock.models import AdjustmentReason, StockAdjustment, StockLevel
 from stock.selectors import list_open_alerts
 
 ADD_ADJUSTMENT_PERMISSION = "stock.add_stockadjustment"
@@ -39,12 +40,6 @@ class DomainErrorsAsMessagesMixin:
 
     def domain_error_message(self, error, object_id):
         return error.message
-
-
-def adopt_saved(instance, saved):
-    """Make the admin's unsaved form instance the row a service created, so that the admin's
-    log entry and redirect after "add" point at it."""
-    vars(instance).update(vars(saved))
 
 
 class BelowReorderPointFilter(admin.SimpleListFilter):
@@ -310,7 +305,7 @@ class StockLevelAdmin(DomainErrorsAsMessagesMixin, admin.ModelAdmin):
 
 
 @admin.register(StockAdjustment)
-class StockAdjustmentAdmin(admin.ModelAdmin):
+class StockAdjustmentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The ledger: read-only. Adjustments are recorded from a stock level's page."""
 
     list_display = [
@@ -336,15 +331,6 @@ class StockAdjustmentAdmin(admin.ModelAdmin):
     @admin.display(ordering="stock__location_id")
     def location_id(self, obj):
         return obj.stock.location_id
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AlertStateFilter(admin.SimpleListFilter):
@@ -374,8 +360,7 @@ class AlertStateFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(ReorderAlert)
-class ReorderAlertAdmin(admin.ModelAdmin):
+class ReorderAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "item_type",
         "location_id",
@@ -429,12 +414,3 @@ class ReorderAlertAdmin(admin.ModelAdmin):
     @admin.display(description="on order")
     def quantity_on_order(self, obj):
         return getattr(obj, "quantity_on_order", None)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,7 @@
 from django.db.models import F
 
 from procurement_site.api.filters import (
+    OrderingFilter,
     StrictBooleanFilter,
     StrictFilterSet,
     StrictUUIDFilter,
@@ -15,6 +16,10 @@ class StockLevelFilter(StrictFilterSet):
     below_reorder_point = StrictBooleanFilter(
         method="filter_below_reorder_point",
         help_text="Only levels at or below (true) or above (false) their reorder point.",
+    )
+    ordering = OrderingFilter(
+        fields=["item_type", "location_id", "quantity_on_hand", "reorder_point"],
+        default=["item_type", "location_id"],
     )
 
     class Meta:
@@ -37,3 +42,21 @@ class ReorderAlertFilter(StrictFilterSet):
     class Meta:
         model = ReorderAlert
         fields = ["location_id", "item_type"]
+
+
+class OrderedReorderAlertFilter(ReorderAlertFilter):
+    """The list's filters and its order (``ReorderAlertFilter`` alone filters the count, on a
+    query without the figures it may be ordered by)."""
+
+    ordering = OrderingFilter(
+        fields=[
+            "created_at",
+            "suggested_quantity",
+            "quantity_on_order",
+            "quantity_on_hand",
+            "reorder_point",
+            "item_type",
+            "location_id",
+        ],
+        default=["created_at"],
+    )

@@ -75,7 +75,8 @@ class StockLevelSerializer(serializers.ModelSerializer):
 
 class StockAdjustmentCreateSerializer(serializers.Serializer):
     """An adjustment to record. Name the stock level by `stock_id` or by (`item_type`,
-    `location_id`); an explicit `null` counts as not given."""
+    `location_id`); an explicit `null` counts as not given. The shape only: the rules (one way
+    of naming the level, the amount each reason takes) are ``stock.services``'."""
 
     stock_id = StrictUUIDField(
         required=False, allow_null=True, help_text="The stock level; or give both of the next two."
@@ -118,21 +119,6 @@ class StockAdjustmentCreateSerializer(serializers.Serializer):
         default="",
         help_text="Why, for the ledger.",
     )
-
-    def validate(self, attrs):
-        attrs = {key: value for key, value in attrs.items() if value is not None}
-        has_pair = "item_type" in attrs or "location_id" in attrs
-        if "stock_id" in attrs and has_pair:
-            raise serializers.ValidationError(
-                {"stock_id": ["Give either stock_id, or item_type and location_id, not both."]}
-            )
-        if "stock_id" not in attrs:
-            for name in ("item_type", "location_id"):
-                if name not in attrs:
-                    raise serializers.ValidationError(
-                        {name: ["Give either stock_id, or item_type and location_id."]}
-                    )
-        return attrs
 
 
 class StockAdjustmentSerializer(serializers.ModelSerializer):

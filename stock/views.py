@@ -3,11 +3,10 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from stock import selectors, services
-from stock.filters import ReorderAlertFilter, StockLevelFilter
+from stock.filters import OrderedReorderAlertFilter, ReorderAlertFilter, StockLevelFilter
 from stock.models import StockAdjustment
 from stock.serializers import (
     ReorderAlertSerializer,
@@ -25,10 +24,8 @@ LIST_ERRORS = {
 
 class StockLevelListView(generics.ListAPIView):
     serializer_class = StockLevelSerializer
-    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = StockLevelFilter
-    ordering_fields = ["item_type", "location_id", "quantity_on_hand", "reorder_point"]
-    ordering = ["item_type", "location_id"]
 
     def get_queryset(self):
         return selectors.list_stock_levels()
@@ -153,18 +150,8 @@ class StockAdjustmentCreateView(IdempotentAPIView, generics.GenericAPIView):
 
 class ReorderAlertListView(generics.ListAPIView):
     serializer_class = ReorderAlertSerializer
-    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
-    filterset_class = ReorderAlertFilter
-    ordering_fields = [
-        "created_at",
-        "suggested_quantity",
-        "quantity_on_order",
-        "quantity_on_hand",
-        "reorder_point",
-        "item_type",
-        "location_id",
-    ]
-    ordering = ["created_at"]
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OrderedReorderAlertFilter
 
     def get_queryset(self):
         return selectors.list_open_alerts()
@@ -172,9 +159,9 @@ class ReorderAlertListView(generics.ListAPIView):
     def paginate_queryset(self, queryset):
         # The page joins every open alert to its level; the count needs the level only to filter
         # on it (a hash join over all levels otherwise, most of the request's time).
-        self.paginator.count_queryset = DjangoFilterBackend().filter_queryset(
-            self.request, selectors.open_alerts(), self
-        )
+        self.paginator.count_queryset = ReorderAlertFilter(
+            self.request.query_params, queryset=selectors.open_alerts()
+        ).qs
         return super().paginate_queryset(queryset)
 
     @extend_schema(

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.admin import adopt_saved
 from common.errors import InvalidInput
 from suppliers import charts as supplier_charts
 from suppliers import services
@@ -19,17 +20,7 @@ class SupplierItemForm(forms.ModelForm):
 
     class Meta:
         model = SupplierItem
-        fields = [
-            "supplier",
-            "item_type",
-            "supplier_sku",
-            "unit_price",
-            "currency",
-            "min_order_quantity",
-            "order_multiple",
-            "lead_time_days",
-            "preferred",
-        ]
+        fields = ["supplier", "item_type", *services.CATALOG_EDITABLE_FIELDS]
 
     def clean(self):
         data = super().clean()
@@ -58,24 +49,14 @@ def save_supplier_item(form, obj, *, change):
             item_type=data["item_type"],
             **{name: data[name] for name in services.CATALOG_EDITABLE_FIELDS if name in data},
         )
-    vars(obj).update({k: v for k, v in vars(saved).items() if k != "_state"})
-    obj._state.adding = False
+    adopt_saved(obj, saved)
 
 
 class SupplierItemInline(admin.TabularInline):
     model = SupplierItem
     form = SupplierItemForm
     extra = 0
-    fields = [
-        "item_type",
-        "supplier_sku",
-        "unit_price",
-        "currency",
-        "min_order_quantity",
-        "order_multiple",
-        "lead_time_days",
-        "preferred",
-    ]
+    fields = ["item_type", *services.CATALOG_EDITABLE_FIELDS]
     ordering = ["item_type"]
     verbose_name_plural = "catalog"
 
@@ -87,17 +68,7 @@ class SupplierItemInline(admin.TabularInline):
 @admin.register(SupplierItem)
 class SupplierItemAdmin(admin.ModelAdmin):
     form = SupplierItemForm
-    list_display = [
-        "item_type",
-        "supplier",
-        "supplier_sku",
-        "unit_price",
-        "currency",
-        "min_order_quantity",
-        "order_multiple",
-        "lead_time_days",
-        "preferred",
-    ]
+    list_display = ["item_type", "supplier", *services.CATALOG_EDITABLE_FIELDS]
     list_filter = ["preferred", "item_type", ("supplier", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["item_type", "supplier_sku", "supplier__name"]
     list_select_related = ["supplier"]
@@ -183,7 +154,7 @@ class SupplierAdmin(admin.ModelAdmin):
         for item_form in formset.forms:
             if not hasattr(item_form, "cleaned_data") or not item_form.has_changed():
                 continue
-            adding = item_form.instance._state.adding
+            adding = item_form in formset.extra_forms
             item_form.cleaned_data["supplier"] = form.instance
             save_supplier_item(item_form, item_form.instance, change=not adding)
             if adding:
@@ -222,7 +193,7 @@ class SupplierAdmin(admin.ModelAdmin):
             supplier = services.update_supplier(
                 supplier_id=obj.pk, actor=request.user.get_username(), **edited
             )
-            vars(obj).update(vars(supplier))
+            adopt_saved(obj, supplier)
             return
         data = form.cleaned_data
         supplier = services.register_supplier(
@@ -233,4 +204,4 @@ class SupplierAdmin(admin.ModelAdmin):
             active=data["active"],
             actor=request.user.get_username(),
         )
-        vars(obj).update(vars(supplier))
+        adopt_saved(obj, supplier)

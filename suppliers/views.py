@@ -15,7 +15,6 @@ from rest_framework.response import Response
 
 from common.errors import NotFound
 from procurement_site.api.fields import UUID_PATTERN
-from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from suppliers import selectors, services
@@ -98,10 +97,8 @@ SUPPLIER_EXAMPLES = [
 )
 class SupplierListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = SupplierSerializer
-    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = SupplierFilter
-    ordering_fields = ["name", "lead_time_days", "rating", "created_at", "on_time_rate"]
-    ordering = ["name", "supplier_id"]
 
     def get_queryset(self):
         return selectors.list_suppliers()
@@ -185,10 +182,8 @@ SUPPLIER_ITEM_ID_PARAMETER = OpenApiParameter(
 )
 class SupplierItemListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = SupplierItemSerializer
-    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filter_backends = [DjangoFilterBackend]
     filterset_class = SupplierItemFilter
-    ordering_fields = ["item_type", "unit_price", "created_at"]
-    ordering = ["item_type", "supplier_id"]
 
     def get_queryset(self):
         return selectors.list_supplier_items()

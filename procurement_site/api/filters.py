@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
-from rest_framework.exceptions import ValidationError
-from rest_framework.filters import OrderingFilter
 
 from procurement_site.api.fields import NO_NUL, UUID_PATTERN
 
@@ -119,54 +117,45 @@ class CaseInsensitiveChoiceFilter(django_filters.ChoiceFilter):
     field_class = LowerCaseChoiceField
 
 
-class StrictOrderingFilter(OrderingFilter):
-    """``?ordering=`` as DRF parses it, but an unknown (or empty) field is a 400 naming
-    ``ordering`` instead of being ignored, and the primary key is appended as a tie-breaker so
-    that pages are stable whatever the requested order."""
+class NoBlankCSVField(django_filters.fields.BaseCSVField):
+    def clean(self, value):
+        if value and "" in value:
+            raise forms.ValidationError("Give a field between each two commas.", code="invalid")
+        return super().clean(value)
 
-    def get_ordering(self, request, queryset, view):
-        params = request.query_params.get(self.ordering_param)
-        if params is not None:
-            fields = params.split(",")
-            valid = self.remove_invalid_fields(queryset, fields, view, request)
-            if len(valid) != len(fields):
-                allowed = sorted(name for name, _ in self.get_valid_fields(queryset, view))
-                bad = next(field for field in fields if field not in valid)
-                raise ValidationError(
-                    {
-                        self.ordering_param: [
-                            f"'{bad}' is not a field to order by; use one of "
-                            f"{', '.join(allowed)} (prefix '-' for descending)."
-                        ]
-                    }
-                )
-            ordering = valid
-        else:
-            ordering = list(self.get_default_ordering(view) or [])
-        if ordering and not {"pk", "-pk"} & set(ordering):
-            ordering = [*ordering, "pk"]
-        return ordering
 
-    def get_schema_operation_parameters(self, view):
-        names = [name for name, _ in self.get_valid_fields(view.get_queryset(), view)]
-        default = ",".join(self.get_default_ordering(view) or [])
-        return [
-            {
-                "name": self.ordering_param,
-                "required": False,
-                "in": "query",
-                "description": (
-                    f"Comma-separated fields to order by, '-' for descending; default {default}."
-                ),
-                "schema": {
-                    "type": "array",
-                    "minItems": 1,
-                    "items": {
-                        "type": "string",
-                        "enum": [*names, *(f"-{name}" for name in names)],
-                    },
-                },
-                "style": "form",
-                "explode": False,
-            }
-        ]
+class OrderingFilter(django_filters.OrderingFilter):
+    """``?ordering=``: comma-separated ``fields``, ``-`` for descending; an unknown one is a 400
+    naming ``ordering`` (django-filter's choice validation). ``default`` when it is absent. The
+    primary key is appended as a tie-breaker, so that pages are stable whatever the order."""
+
+    base_field_class = NoBlankCSVField
+
+    def __init__(self, *args, default, **kwargs):
+        self.default = list(default)
+        kwargs.setdefault(
+            "help_text",
+            f"Comma-separated fields to order by, '-' for descending; default {','.join(default)}.",
+        )
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        ordering = [self.get_ordering_value(param) for param in value or self.default]
+        if not {"pk", "-pk"} & set(ordering):
+            ordering.append("pk")
+        return qs.order_by(*ordering)
+
+    @property
+    def openapi_schema(self):
+        values = [value for value, _ in self.extra["choices"]]
+        return {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "string",
+                "enum": [
+                    *(v for v in values if not v.startswith("-")),
+                    *(v for v in values if v.startswith("-")),
+                ],
+            },
+        }

@@ -226,6 +226,7 @@ class StrictFilterExtension(DjangoFilterExtension):
                 location=OpenApiParameter.QUERY,
                 required=filter_field.extra.get("required", False),
                 description=filter_field.extra.get("help_text"),
+                **({"style": "form", "explode": False} if schema.get("type") == "array" else {}),
             )
         ]
 

@@ -2,12 +2,14 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from common.errors import PermissionDenied
 from procurement import services
+from procurement.admin import ReorderAlertAdmin
 from procurement.models import PurchaseOrder
 from stock import services as stock_services
 from stock.models import ReorderAlert, StockLevel
@@ -282,3 +284,8 @@ def test_alerts_are_read_only(clerk, history):
     assert clerk.get(reverse("admin:stock_reorderalert_add")).status_code == 403
     tents.refresh_from_db()
     assert tents.is_open
+
+
+def test_reorder_alerts_are_registered_once_with_the_procurement_action():
+    """Registered by ``procurement.admin`` alone (no unregister that depends on app order)."""
+    assert isinstance(admin.site.get_model_admin(ReorderAlert), ReorderAlertAdmin)

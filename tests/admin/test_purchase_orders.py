@@ -8,7 +8,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from procurement import services
-from procurement.models import POLineItem, POStatus, POStatusChange, PurchaseOrder
+from procurement.models import (
+    POLineItem,
+    POStatus,
+    POStatusChange,
+    PurchaseOrder,
+    transition_to,
+)
 from stock.models import AdjustmentReason, StockAdjustment, StockLevel
 from tests.admin.conftest import LOCATION, line, messages_of
 from tests.factories import SupplierFactory, UserFactory
@@ -121,6 +127,29 @@ def test_the_buttons_post_to_the_transition_urls_with_the_version(approver, make
     assert f'action="{transition_url(po, "approved")}"' in content
     assert f'name="version" value="{po.version}"' in content
     assert 'name="reason"' in content  # the reject button's reason
+
+
+def test_the_buttons_are_labelled_from_the_transitions_metadata(approver, make_po):
+    """Labels and verbs come from ``custom=`` on each ``@transition``."""
+    po = make_po("submitted")
+
+    response = approver.get(change_url(po))
+
+    assert [button["label"] for button in response.context["transition_buttons"]] == [
+        "Approve",
+        "Reject",
+        "Cancel order",
+    ]
+    verbs = {status: transition_to(status).custom["verb"] for status in POStatus.values[1:]}
+    assert verbs == {
+        "submitted": "submit",
+        "approved": "approve",
+        "shipped": "mark as shipped",
+        "received": "receive",
+        "rejected": "reject",
+        "cancelled": "cancel",
+    }
+    assert transition_to(POStatus.DRAFT) is None
 
 
 # --- each button -------------------------------------------------------------------------------

@@ -151,6 +151,9 @@ def test_patch_status_must_be_a_string(admin_client_api):
         ("page_size", "-5"),
         ("ordering", ""),
         ("ordering", " -created_at"),
+        ("ordering", "created_at,,created_at"),
+        ("ordering", "created_at,"),
+        ("ordering", "nope"),
     ],
 )
 def test_bad_paging_and_ordering_are_400_naming_them(reader_client, path, param, value):

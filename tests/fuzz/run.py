@@ -22,7 +22,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+
+from tests.servers import free_port, server_env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -124,40 +125,16 @@ def _migrate_and_seed(database_url):
 
 
 def _django_env(database_url, **extra):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DB_", "GUNICORN_", "DATABASE_URL"))
-    }
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_hex(32),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DB_POOL="0",
-        # No collectstatic here: serve the apps' static files (procurement_site.staticfiles).
-        WHITENOISE_USE_FINDERS="1",
-        # Schemathesis sends writes as fast as the server answers, from one user: no write limit
-        # (tests/api/test_write_limit.py covers it).
-        API_WRITE_RATE="",
-        PYTHONDONTWRITEBYTECODE="1",
-    )
-    env.update(extra)
-    return env
+    # Schemathesis sends writes as fast as the server answers, from one user: no write limit
+    # (tests/api/test_write_limit.py covers it).
+    return server_env(database_url, **{"DB_POOL": "0", "API_WRITE_RATE": "", **extra})
 
 
 # --- The server and the run ----------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _run_against_server(database_url, token, args):
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     env = _django_env(
         database_url,

@@ -66,6 +66,22 @@ def test_subscribing_returns_the_secret_once(integrator, private_urls):
     assert stored.secret == body["secret"]
 
 
+def test_subscriptions_are_listed_in_order_and_an_unknown_order_is_400(integrator, private_urls):
+    first = subscribe(integrator, "http://127.0.0.1:9/b").json()["subscription_id"]
+    second = subscribe(integrator, "http://127.0.0.1:9/a").json()["subscription_id"]
+
+    def listed(**params):
+        response = integrator.get("/webhook-subscriptions", params)
+        return [s["subscription_id"] for s in response.json()["results"]]
+
+    assert listed() == [first, second]
+    assert listed(ordering="url") == [second, first]
+    assert listed(ordering="-created_at") == [second, first]
+    refused = integrator.get("/webhook-subscriptions", {"ordering": "secret"})
+    assert refused.status_code == 400
+    assert (refused.json()["code"], list(refused.json()["fields"])) == ("invalid", ["ordering"])
+
+
 def test_deleting_a_subscription(integrator, private_urls):
     created = subscribe(integrator, "http://127.0.0.1:9/hook").json()
     url = f"/webhook-subscriptions/{created['subscription_id']}"

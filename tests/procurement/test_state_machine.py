@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from procurement.models import POStatus, POStatusChange, PurchaseOrder
@@ -251,3 +252,19 @@ def test_no_submission_or_approval_for_a_deactivated_supplier(
     assert stored.status == status
     assert stored.version == po.version
     assert not POStatusChange.objects.filter(purchase_order=po, to_status=target).exists()
+
+
+def test_the_status_column_keeps_its_database_default_and_an_insert_sets_it(supplier):
+    """An insert sends ``draft`` and reads the column back (it has a database default) into the
+    protected field: the same value, no modification."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_default FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = 'purchase_orders' "
+            "AND column_name = 'status'"
+        )
+        [(default,)] = cursor.fetchall()
+    assert default.startswith("'draft'")
+    po = PurchaseOrder.objects.create(supplier=supplier, total_amount=Decimal("0.00"))
+    assert po.status == POStatus.DRAFT
+    assert PurchaseOrder.objects.get(pk=po.pk).status == POStatus.DRAFT

@@ -55,7 +55,7 @@ def test_own_and_group_permissions_in_one_query_then_cached(user):
         "procurement.add_purchaseorder",
     }
     assert len(queries) == 1
-    assert user._perm_cache == perms
+    assert user.get_all_permissions() == perms
     with CaptureQueriesContext(connection) as again:
         assert user.has_perm("stock.change_stocklevel")
         assert not user.has_perm("procurement.approve_purchaseorder")

@@ -7,9 +7,10 @@ import re
 import sys
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
-from procurement_site.logging import JsonFormatter, request_id
+from procurement_site.logging import DuringRequest, JsonFormatter, request_id
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,16 @@ def test_django_and_root_loggers_write_json(settings):
     root_formatters = {type(handler.formatter) for handler in logging.getLogger().handlers}
     assert JsonFormatter in root_formatters
     assert settings.MIDDLEWARE[0] == "procurement_site.middleware.RequestIdMiddleware"
+
+
+def test_django_request_lines_are_kept_only_while_a_request_is_served():
+    """``django.request``'s repeat of a response, logged after the middleware (request id
+    reset), is dropped; what it logs during the request (a traceback, a CSRF refusal) is kept."""
+    keep = DuringRequest()
+    assert not keep.filter(_record("Not Found: %s", "/x"))
+    token = request_id.set("during-1")
+    try:
+        assert keep.filter(_record("Forbidden (CSRF cookie not set.): %s", "/x"))
+    finally:
+        request_id.reset(token)
+    assert settings.LOGGING["loggers"]["django.request"]["filters"] == ["during_request"]

@@ -26,6 +26,7 @@ from psycopg_pool import PoolTimeout
 from accounts.models import hash_key
 from procurement_site.api.errors import exception_handler, json_500
 from procurement_site.middleware import DatabaseUnavailableMiddleware
+from tests.servers import free_port, server_env
 from tests.site.databases import connect, database_url, throwaway_database
 
 OUTAGE_BODY = {
@@ -97,19 +98,13 @@ def test_handler500_maps_outage_raised_in_a_middleware_to_503(rf):
 # --- Against a real server --------------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class TcpProxy:
     """Forwards a local port to the database server. ``stop`` drops every connection and
     refuses new ones, as a stopped server does; ``start`` accepts again on the same port."""
 
     def __init__(self, upstream):
         self.upstream = upstream
-        self.port = _free_port()
+        self.port = free_port()
         self._listener = None
         self._sockets = set()
         self._lock = threading.Lock()
@@ -184,27 +179,14 @@ def proxy():
 
 
 def _server_env(database, proxy_port, http_port):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DB_", "GUNICORN_", "DATABASE_URL"))
-    }
-    env.update(
-        DATABASE_URL=database_url(database, host="127.0.0.1", port=proxy_port),
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_hex(32),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DJANGO_SECURE_SSL_REDIRECT="0",
+    return server_env(
+        database_url(database, host="127.0.0.1", port=proxy_port),
         DB_POOL_MIN_SIZE="1",
         DB_POOL_MAX_SIZE="2",
         DB_POOL_TIMEOUT_SECONDS="2",
         GUNICORN_BIND=f"127.0.0.1:{http_port}",
         GUNICORN_WORKERS="1",
-        # No collectstatic here: serve the apps' static files (procurement_site.staticfiles).
-        WHITENOISE_USE_FINDERS="1",
-        PYTHONDONTWRITEBYTECODE="1",
     )
-    return env
 
 
 def _token_for_new_user(database):
@@ -258,7 +240,7 @@ def _assert_outage_response(response):
 
 @pytest.mark.slow
 def test_outage_is_503_json_and_the_pool_recovers_without_restart(server_database, proxy, tmp_path):
-    http_port = _free_port()
+    http_port = free_port()
     env = _server_env(server_database, proxy.port, http_port)
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input"],

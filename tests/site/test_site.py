@@ -1,4 +1,5 @@
 import pytest
+from django.urls import Resolver404, resolve
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +14,13 @@ def test_readyz_checks_database(anon_client):
     response = anon_client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_are_answered_by_the_middleware_alone(path):
+    """No URL route: ``HealthCheckMiddleware`` answers them before URL resolution."""
+    with pytest.raises(Resolver404):
+        resolve(path)
 
 
 def test_schema_is_downloadable_openapi_3(anon_client):

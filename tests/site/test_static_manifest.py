@@ -3,13 +3,13 @@ it the server refuses to start, saying what to do, instead of answering 500 on e
 `make run` (debug) and servers with WHITENOISE_USE_FINDERS=1 (the tests') need no manifest."""
 
 import json
-import socket
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from procurement_site.staticfiles import verify_static_manifest
+from tests.servers import free_port
 from tests.site.test_settings import PRODUCTION, _run
 
 MANIFEST_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -82,12 +82,6 @@ def test_the_plain_storage_needs_no_manifest(settings, tmp_path):
     verify_static_manifest()
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_gunicorn_refuses_to_start_without_collectstatic(tmp_path):
     result = _run(
@@ -95,7 +89,7 @@ def test_gunicorn_refuses_to_start_without_collectstatic(tmp_path):
         **PRODUCTION,
         DJANGO_STATIC_ROOT=str(tmp_path),
         DATABASE_URL="postgres://nobody@127.0.0.1:1/none",
-        GUNICORN_BIND=f"127.0.0.1:{_free_port()}",
+        GUNICORN_BIND=f"127.0.0.1:{free_port()}",
         GUNICORN_WORKERS="1",
     )
 
