@@ -16,6 +16,7 @@ from integrations.serializers import (
     WebhookSubscriptionCreateSerializer,
     WebhookSubscriptionSerializer,
 )
+from procurement_site.api.conditional import ConditionalGetMixin
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
@@ -92,10 +93,13 @@ class EventFeedView(generics.GenericAPIView):
         )
 
 
-class WebhookSubscriptionListCreateView(IdempotentAPIView, generics.ListAPIView):
+class WebhookSubscriptionListCreateView(
+    ConditionalGetMixin, IdempotentAPIView, generics.ListAPIView
+):
     permission_classes = [HasPermission]
     required_permission = MANAGE_WEBHOOKS_PERMISSION
     serializer_class = WebhookSubscriptionSerializer
+    etag_fields = WebhookSubscriptionSerializer.Meta.fields
     filter_backends = [StrictOrderingFilter]
     ordering_fields = ["created_at", "url"]
     ordering = ["created_at", "subscription_id"]
