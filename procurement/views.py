@@ -292,6 +292,12 @@ class PurchaseOrderListCreateView(
 @extend_schema_view(
     get=extend_schema(
         summary="Get purchase order details",
+        description=(
+            "The `ETag` is the PO's version, as `If-Match` takes it. `If-None-Match` naming it "
+            "is a 304 with no body, except for an overdue PO (`is_overdue` turns true with the "
+            "date, not with a new version): that one is always answered in full. "
+            "`available_transitions` is the caller's (`Vary: Authorization, Cookie`)."
+        ),
         responses={
             200: OpenApiResponse(PurchaseOrderSerializer, "The purchase order."),
             **error_responses(401, 404, 503),

@@ -5,9 +5,10 @@ import re
 import pytest
 from django.core.management import call_command
 
-# 409 and 422 on every POST and PATCH: the Idempotency-Key answers (docs/integrations.md).
+# 409 and 422 on every POST and PATCH: the Idempotency-Key answers (docs/integrations.md); 304 on
+# every GET but the event feed and the PO document: If-None-Match (api/conditional.py).
 OPERATIONS = {
-    ("/suppliers", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/suppliers", "get"): {"200", "304", "400", "401", "404", "414", "503"},
     ("/suppliers", "post"): {
         "201",
         "400",
@@ -21,7 +22,7 @@ OPERATIONS = {
         "429",
         "503",
     },
-    ("/purchase-orders", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/purchase-orders", "get"): {"200", "304", "400", "401", "404", "414", "503"},
     ("/purchase-orders", "post"): {
         "201",
         "400",
@@ -35,7 +36,7 @@ OPERATIONS = {
         "429",
         "503",
     },
-    ("/purchase-orders/{po_id}", "get"): {"200", "401", "404", "414", "503"},
+    ("/purchase-orders/{po_id}", "get"): {"200", "304", "401", "404", "414", "503"},
     ("/purchase-orders/{po_id}", "patch"): {
         "200",
         "400",
@@ -66,7 +67,7 @@ OPERATIONS = {
         "429",
         "503",
     },
-    ("/stock-levels", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/stock-levels", "get"): {"200", "304", "400", "401", "404", "414", "503"},
     ("/stock-adjustments", "post"): {
         "201",
         "400",
@@ -81,9 +82,9 @@ OPERATIONS = {
         "429",
         "503",
     },
-    ("/reorder-alerts", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/reorder-alerts", "get"): {"200", "304", "400", "401", "404", "414", "503"},
     ("/events", "get"): {"200", "400", "401", "403", "414", "503"},
-    ("/webhook-subscriptions", "get"): {"200", "400", "401", "403", "404", "414", "503"},
+    ("/webhook-subscriptions", "get"): {"200", "304", "400", "401", "403", "404", "414", "503"},
     ("/webhook-subscriptions", "post"): {
         "201",
         "400",
@@ -120,7 +121,7 @@ OPERATIONS = {
         "503",
     },
     ("/purchase-orders/{po_id}/document", "get"): {"200", "401", "404", "406", "414", "503"},
-    ("/supplier-items", "get"): {"200", "400", "401", "404", "414", "503"},
+    ("/supplier-items", "get"): {"200", "304", "400", "401", "404", "414", "503"},
     ("/supplier-items", "post"): {
         "201",
         "400",
@@ -134,7 +135,7 @@ OPERATIONS = {
         "429",
         "503",
     },
-    ("/supplier-items/{supplier_item_id}", "get"): {"200", "401", "404", "414", "503"},
+    ("/supplier-items/{supplier_item_id}", "get"): {"200", "304", "401", "404", "414", "503"},
     ("/supplier-items/{supplier_item_id}", "patch"): {
         "200",
         "400",
@@ -221,7 +222,7 @@ def test_every_error_response_has_the_error_body_and_its_headers(schema):
     for (path, method), statuses in OPERATIONS.items():
         responses = operation(schema, path, method)["responses"]
         for status in statuses:
-            if status.startswith("2") or status == "414":
+            if status.startswith("2") or status in ("304", "414"):
                 continue
             content = responses[status]["content"]["application/json"]
             assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
@@ -275,8 +276,12 @@ def test_etag_location_and_if_match_headers(schema):
         assert re.fullmatch(etag["schema"]["pattern"], '"12"')
     for op in (detail_get, patch, create):
         for status, response in op["responses"].items():
-            if not status.startswith("2"):
+            if not status.startswith("2") and status != "304":
                 assert "ETag" not in response.get("headers", {})
+    assert (
+        detail_get["responses"]["304"]["headers"]["ETag"]
+        == detail_get["responses"]["200"]["headers"]["ETag"]
+    )
     assert create["responses"]["201"]["headers"]["Location"]["required"] is True
 
     if_match = parameter(patch, "If-Match")
