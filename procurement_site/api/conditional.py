@@ -7,12 +7,16 @@ A view takes part with ``ConditionalGetMixin`` first in its bases, and
   (those fields, in order), the count of the whole list, the request's URI (page, filters,
   ordering, host: everything the ``next``/``previous`` links show) and, where the body differs by
   user or by day, the user (id and permissions) or the date. A 200 takes the rows from the page
-  it has just read (no query more); ``If-None-Match`` reads them with one light query, the count
-  as a scalar subquery in it (no join, prefetch, model instance or serializer);
+  it has just read (no query more; rows are model instances, or mappings keyed by the paths);
+  ``If-None-Match`` reads them with one light query, the count as a scalar subquery in it (only
+  the joins the fields need; no prefetch, model instance or serializer);
 - a detail overrides ``get_current_etag()``: its ETag as the GET would answer it now, from a light
   read. ``etag_read_first``: the view does not set the ETag of its 200 itself, so the mixin reads
   it before the body (a change that lands in between then leaves an older ETag on a newer body:
-  the next request is a 200, never a stale 304).
+  the next request is a 200, never a stale 304). The PO detail's ETag is its version, which
+  ``If-Match`` takes (``"3"``): it cannot name the user, so a change of the caller's permissions
+  alone shows in its ``available_transitions`` only once the PO changes (the server checks the
+  permissions at every write); an overdue PO is never a 304 (see ``revalidatable_version``).
 
 Authentication and permissions run first: a 401 or 403 is never a 304. ``If-None-Match`` is
 RFC 9110's: ``*`` or a list of entity tags, compared weakly; text that is not an entity tag names
