@@ -432,3 +432,15 @@ def test_the_schema_documents_if_none_match_the_etag_and_the_304(db):
         assert "content" not in op["responses"]["304"]
         example = '"12"' if path == "/purchase-orders/{po_id}" else f'W/"{"0" * 32}"'
         assert re.fullmatch(etag["schema"]["pattern"], example), path
+
+
+def test_a_pages_rows_may_be_instances_or_mappings_keyed_by_the_paths(db):
+    from procurement_site.api.conditional import row_values
+
+    level = stocked_level(quantity=3)
+    alert_fields = ["stock_id", "stock__item_type"]
+    values = row_values(alert_fields)
+    alert = level.alerts.select_related("stock").get()
+    row = {"stock_id": level.stock_id, "stock__item_type": level.item_type}
+    assert values(alert) == values(row) == (level.stock_id, level.item_type)
+    assert row_values(["stock_id"])(row) == (level.stock_id,)
