@@ -18,6 +18,7 @@ from integrations.serializers import (
     WebhookSubscriptionCreateSerializer,
     WebhookSubscriptionSerializer,
 )
+from procurement_site.api.conditional import ConditionalGetMixin
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
@@ -93,10 +94,13 @@ class EventFeedView(generics.GenericAPIView):
         )
 
 
-class WebhookSubscriptionListCreateView(IdempotentAPIView, generics.ListAPIView):
+class WebhookSubscriptionListCreateView(
+    ConditionalGetMixin, IdempotentAPIView, generics.ListAPIView
+):
     permission_classes = [HasPermission]
     required_permission = MANAGE_WEBHOOKS_PERMISSION
     serializer_class = WebhookSubscriptionSerializer
+    etag_fields = WebhookSubscriptionSerializer.Meta.fields
     filter_backends = [DjangoFilterBackend]
     filterset_class = WebhookSubscriptionFilter
 

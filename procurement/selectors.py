@@ -3,7 +3,9 @@
 from uuid import UUID
 
 from django.db.models import (
+    BooleanField,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -75,6 +77,22 @@ def overdue_condition():
         status__in=AWAITING_DELIVERY_STATUSES,
         expected_delivery_date__lt=timezone.localdate(),
     )
+
+
+def revalidatable_version(*, po_id):
+    """The PO's version, for a conditional GET (one light query): ``None`` for an unknown PO, and
+    for an overdue one, whose body turned ``is_overdue`` with the date alone (the version a client
+    holds may have been read before): only a PO that is not overdue shows what its version
+    showed, since a PO never stops being overdue without a change."""
+    row = (
+        PurchaseOrder.objects.filter(pk=po_id)
+        .annotate(overdue=ExpressionWrapper(overdue_condition(), output_field=BooleanField()))
+        .values_list("version", "overdue")
+        .first()
+    )
+    if row is None or row[1]:
+        return None
+    return row[0]
 
 
 def get_purchase_order(*, po_id):

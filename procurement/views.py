@@ -27,6 +27,7 @@ from procurement.serializers import (
     ReceiptCreateSerializer,
     ReceiptSerializer,
 )
+from procurement_site.api.conditional import ConditionalGetMixin
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.permissions import ModelPermissions
@@ -179,7 +180,11 @@ CREATED_EXAMPLE = OpenApiExample(
 
 
 def etag(po):
-    return f'"{po.version}"'
+    return version_etag(po.version)
+
+
+def version_etag(version):
+    return f'"{version}"'
 
 
 def if_match_versions(request):
@@ -245,8 +250,15 @@ def parse_po_id(raw):
         examples=[CREATE_EXAMPLE, CREATED_EXAMPLE],
     ),
 )
-class PurchaseOrderListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
+class PurchaseOrderListCreateView(
+    ConditionalGetMixin, IdempotentAPIView, generics.ListCreateAPIView
+):
     serializer_class = PurchaseOrderSerializer
+    # Every change of a PO (lines, history, receipts, approvals, sending) bumps its version;
+    # available_transitions depends on the user, is_overdue on the date.
+    etag_fields = ["po_id", "version"]
+    etag_per_user = True
+    etag_per_day = True
     filter_backends = [DjangoFilterBackend]
     filterset_class = PurchaseOrderFilter
 
@@ -269,6 +281,12 @@ class PurchaseOrderListCreateView(IdempotentAPIView, generics.ListCreateAPIView)
 @extend_schema_view(
     get=extend_schema(
         summary="Get purchase order details",
+        description=(
+            "The `ETag` is the PO's version, as `If-Match` takes it. `If-None-Match` naming it "
+            "is a 304 with no body, except for an overdue PO (`is_overdue` turns true with the "
+            "date, not with a new version): that one is always answered in full. "
+            "`available_transitions` is the caller's (`Vary: Authorization, Cookie`)."
+        ),
         responses={
             200: OpenApiResponse(PurchaseOrderSerializer, "The purchase order."),
             **error_responses(401, 404, 503),
@@ -304,11 +322,17 @@ class PurchaseOrderListCreateView(IdempotentAPIView, generics.ListCreateAPIView)
         examples=[*PATCH_EXAMPLES, PO_EXAMPLE],
     ),
 )
-class PurchaseOrderDetailView(IdempotentAPIView, generics.GenericAPIView):
+class PurchaseOrderDetailView(ConditionalGetMixin, IdempotentAPIView, generics.GenericAPIView):
     serializer_class = PurchaseOrderSerializer
+    # The ETag is the version (If-Match's); available_transitions depends on the user: Vary.
+    etag_per_user = True
 
     def get_queryset(self):
         return selectors.list_purchase_orders()
+
+    def get_current_etag(self):
+        version = selectors.revalidatable_version(po_id=parse_po_id(self.kwargs["po_id"]))
+        return None if version is None else version_etag(version)
 
     def get(self, request, po_id):
         po = selectors.get_purchase_order(po_id=parse_po_id(po_id))

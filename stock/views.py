@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
+from procurement_site.api.conditional import ConditionalGetMixin
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from stock import selectors, services
@@ -22,8 +23,19 @@ LIST_ERRORS = {
 }
 
 
-class StockLevelListView(generics.ListAPIView):
+class StockLevelListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = StockLevelSerializer
+    # The level's columns; its calculation by id (calculations are only ever inserted).
+    etag_fields = [
+        "stock_id",
+        "item_type",
+        "location_id",
+        "quantity_on_hand",
+        "reorder_point",
+        "reorder_quantity",
+        "last_counted_at",
+        "reorder_calculation_id",
+    ]
     filter_backends = [DjangoFilterBackend]
     filterset_class = StockLevelFilter
 
@@ -148,8 +160,20 @@ class StockAdjustmentCreateView(IdempotentAPIView, generics.GenericAPIView):
         return Response(StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
 
 
-class ReorderAlertListView(generics.ListAPIView):
+class ReorderAlertListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = ReorderAlertSerializer
+    # The suggested quantity follows from the others.
+    etag_fields = [
+        "alert_id",
+        "stock_id",
+        "stock__item_type",
+        "stock__location_id",
+        "stock__quantity_on_hand",
+        "stock__reorder_point",
+        "stock__reorder_quantity",
+        "quantity_on_order",
+        "created_at",
+    ]
     filter_backends = [DjangoFilterBackend]
     filterset_class = OrderedReorderAlertFilter
 
@@ -157,12 +181,13 @@ class ReorderAlertListView(generics.ListAPIView):
         return selectors.list_open_alerts()
 
     def paginate_queryset(self, queryset):
+        self.paginator.count_queryset = self.get_etag_count_queryset(queryset)
+        return super().paginate_queryset(queryset)
+
+    def get_etag_count_queryset(self, queryset):
         # The page joins every open alert to its level; the count needs the level only to filter
         # on it (a hash join over all levels otherwise, most of the request's time).
-        self.paginator.count_queryset = ReorderAlertFilter(
-            self.request.query_params, queryset=selectors.open_alerts()
-        ).qs
-        return super().paginate_queryset(queryset)
+        return ReorderAlertFilter(self.request.query_params, queryset=selectors.open_alerts()).qs
 
     @extend_schema(
         summary="Get active reorder alerts",

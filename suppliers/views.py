@@ -14,6 +14,11 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from common.errors import NotFound
+from procurement_site.api.conditional import (
+    DETAIL_ETAG_DESCRIPTION,
+    ConditionalGetMixin,
+    row_etag,
+)
 from procurement_site.api.fields import UUID_PATTERN
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
@@ -95,8 +100,9 @@ SUPPLIER_EXAMPLES = [
         examples=SUPPLIER_EXAMPLES,
     ),
 )
-class SupplierListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
+class SupplierListCreateView(ConditionalGetMixin, IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = SupplierSerializer
+    etag_fields = SupplierSerializer.Meta.fields
     filter_backends = [DjangoFilterBackend]
     filterset_class = SupplierFilter
 
@@ -127,6 +133,11 @@ SUPPLIER_ITEM_EXAMPLE = {
     "created_at": "2026-05-04T09:30:00Z",
     "updated_at": "2026-05-04T09:30:00Z",
 }
+# What the body shows of a catalog entry: its columns and its supplier's name.
+SUPPLIER_ITEM_ETAG_FIELDS = [
+    "supplier__name" if name == "supplier_name" else name
+    for name in SupplierItemSerializer.Meta.fields
+]
 SUPPLIER_ITEM_ID_PARAMETER = OpenApiParameter(
     "supplier_item_id",
     OpenApiTypes.UUID,
@@ -180,8 +191,11 @@ SUPPLIER_ITEM_ID_PARAMETER = OpenApiParameter(
         ],
     ),
 )
-class SupplierItemListCreateView(IdempotentAPIView, generics.ListCreateAPIView):
+class SupplierItemListCreateView(
+    ConditionalGetMixin, IdempotentAPIView, generics.ListCreateAPIView
+):
     serializer_class = SupplierItemSerializer
+    etag_fields = SUPPLIER_ITEM_ETAG_FIELDS
     filter_backends = [DjangoFilterBackend]
     filterset_class = SupplierItemFilter
 
@@ -230,11 +244,17 @@ def _item_uuid(raw):
         ],
     ),
 )
-class SupplierItemDetailView(IdempotentAPIView, generics.GenericAPIView):
+class SupplierItemDetailView(ConditionalGetMixin, IdempotentAPIView, generics.GenericAPIView):
     serializer_class = SupplierItemSerializer
+    etag_read_first = True
+    etag_description = DETAIL_ETAG_DESCRIPTION
 
     def get_queryset(self):
         return selectors.list_supplier_items()
+
+    def get_current_etag(self):
+        item_uuid = _item_uuid(self.kwargs["supplier_item_id"])
+        return row_etag(self.get_queryset().filter(pk=item_uuid), SUPPLIER_ITEM_ETAG_FIELDS)
 
     def get(self, request, supplier_item_id):
         item = selectors.list_supplier_items().filter(pk=_item_uuid(supplier_item_id)).first()
