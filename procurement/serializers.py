@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.currency import CURRENCY_CODES
-from procurement import selectors
+from procurement import presenters, selectors
 from procurement.models import (
     POApproval,
     POLineItem,
@@ -270,8 +270,10 @@ class PurchaseOrderEventSerializer(PurchaseOrderSerializer):
 
 
 def render_purchase_orders(purchase_orders):
-    """Event ``data`` of saved purchase orders (lines and history read: two queries each)."""
-    return [PurchaseOrderEventSerializer(selectors.with_details(po)).data for po in purchase_orders]
+    """Event ``data`` of saved purchase orders (their relations read: one query each for all)."""
+    return presenters.purchase_orders(
+        [selectors.with_details(po) for po in purchase_orders], user=None
+    )
 
 
 MAX_ALERTS_PER_REQUEST = 500

@@ -412,7 +412,6 @@ def _receive(po, *, user, now, requested, note="", close=False, reason=None):
             receipt_id=receipt.receipt_id,
             note=f"Receipt {receipt.receipt_id} of purchase order {po.po_id}",
         )
-    receipt._prefetched_objects_cache = {"lines": receipt_lines}
 
     changed = []
     first_delivery = bool(receipt_lines) and po.first_received_at is None

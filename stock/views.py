@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from procurement_site.api.filters import StrictOrderingFilter
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
-from stock import selectors, services
+from stock import presenters, selectors, services
 from stock.filters import ReorderAlertFilter, StockLevelFilter
 from stock.models import StockAdjustment
 from stock.serializers import (
@@ -32,6 +32,12 @@ class StockLevelListView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.list_stock_levels()
+
+    def list(self, request, *args, **kwargs):
+        levels = self.filter_queryset(self.get_queryset())
+        self.paginator.count_queryset = levels
+        page = self.paginate_queryset(selectors.stock_level_rows(levels))
+        return self.get_paginated_response(presenters.stock_levels(page))
 
     @extend_schema(
         summary="Query current stock levels",
@@ -176,6 +182,11 @@ class ReorderAlertListView(generics.ListAPIView):
             self.request, selectors.open_alerts(), self
         )
         return super().paginate_queryset(queryset)
+
+    def list(self, request, *args, **kwargs):
+        alerts = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.alert_rows(alerts))
+        return self.get_paginated_response(presenters.alerts(page))
 
     @extend_schema(
         summary="Get active reorder alerts",
