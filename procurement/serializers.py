@@ -14,7 +14,6 @@ from procurement.models import (
     Receipt,
     ReceiptLine,
     ReceiptStatus,
-    in_machine_order,
 )
 from procurement.services import (
     MAX_ITEM_TYPE_LENGTH,
@@ -258,15 +257,6 @@ class ReceiptSerializer(ReceiptSummarySerializer):
     class Meta(ReceiptSummarySerializer.Meta):
         fields = [*ReceiptSummarySerializer.Meta.fields, "purchase_order"]
         read_only_fields = fields
-
-
-class PurchaseOrderEventSerializer(PurchaseOrderSerializer):
-    """A purchase order as events carry it: as the API returns it, except that
-    ``available_transitions`` lists what the state machine allows now, whoever acts (an event
-    has no requesting user)."""
-
-    def get_available_transitions(self, po):
-        return in_machine_order(t.target for t in po.get_available_status_transitions())
 
 
 def render_purchase_orders(purchase_orders):
