@@ -128,21 +128,21 @@ def read_details(pos):
         .values_list(*LINE_COLUMNS)
     ):
         details[row[0]].lines.append(row)
-    receipts = {}
+    po_of_receipt = {}
     for row in (
         Receipt.objects.filter(purchase_order_id__in=ids)
         .order_by("received_at", "receipt_id")
         .values_list(*RECEIPT_COLUMNS)
     ):
         details[row[0]].receipts.append(row)
-        receipts[row[1]] = details[row[0]].receipt_lines
-    if receipts:
+        po_of_receipt[row[1]] = row[0]
+    if po_of_receipt:
         for row in (
-            ReceiptLine.objects.filter(receipt_id__in=list(receipts))
+            ReceiptLine.objects.filter(receipt_id__in=list(po_of_receipt))
             .order_by("id")
             .values_list(*RECEIPT_LINE_COLUMNS)
         ):
-            receipts[row[0]].setdefault(row[0], []).append(row)
+            details[po_of_receipt[row[0]]].receipt_lines.setdefault(row[0], []).append(row)
     for po in pos:
         po.has_lines = bool(details[po.po_id].lines)
     return details

@@ -260,7 +260,8 @@ class ReceiptSerializer(ReceiptSummarySerializer):
 
 
 def render_purchase_orders(purchase_orders):
-    """Event ``data`` of saved purchase orders (their relations read: one query each for all)."""
+    """Event ``data`` of saved purchase orders (their relations read in one query each, for all
+    of them at once)."""
     return presenters.purchase_orders(
         [selectors.with_details(po) for po in purchase_orders], user=None
     )

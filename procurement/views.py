@@ -455,7 +455,7 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
     permission_classes = [ReceivePermissions]
 
     def get_queryset(self):
-        return selectors.list_purchase_orders()
+        return selectors.purchase_orders()
 
     def post(self, request, po_id):
         po_uuid = parse_po_id(po_id)
@@ -541,7 +541,7 @@ class PurchaseOrdersFromAlertsView(IdempotentAPIView, generics.GenericAPIView):
 
     def get_queryset(self):
         # For the permission: raising drafts needs procurement.add_purchaseorder.
-        return selectors.list_purchase_orders()
+        return selectors.purchase_orders()
 
     def post(self, request):
         serializer = PurchaseOrdersFromAlertsSerializer(data=request.data)
