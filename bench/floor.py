@@ -98,7 +98,6 @@ LEVEL_COLUMNS = (
 )
 CALCULATION_FIELDS = [
     "calculation_id",
-    "stock_id",
     "computed_at",
     "window_days",
     "history_days",
@@ -122,14 +121,30 @@ CALCULATION_FIELDS = [
     "seasonal_window_total_last_year",
     "seasonal_trend",
 ]
+# The app's rows (``stock.selectors.stock_level_rows``): the level's columns, then its
+# calculation's (its id from the level's own column).
 STOCK_PAGE_SQL = (
-    f"SELECT {LEVEL_COLUMNS}, "
-    + ", ".join(f'"reorder_point_calculations"."{name}"' for name in CALCULATION_FIELDS)
+    "SELECT "
+    + ", ".join(
+        f'"stock_levels"."{name}" AS "{name}"'
+        for name in (
+            "stock_id",
+            "item_type",
+            "location_id",
+            "quantity_on_hand",
+            "reorder_point",
+            "reorder_quantity",
+            "last_counted_at",
+        )
+    )
+    + ', "stock_levels"."reorder_calculation_id" AS "reorder_calculation__calculation_id", '
+    + ", ".join(
+        f'"reorder_point_calculations"."{name}" AS "reorder_calculation__{name}"'
+        for name in CALCULATION_FIELDS[1:]
+    )
     + ' FROM "stock_levels" LEFT OUTER JOIN "reorder_point_calculations" ON '
     '("stock_levels"."reorder_calculation_id" = "reorder_point_calculations"."calculation_id")'
-    " {where} ORDER BY "
-    '"stock_levels"."item_type" ASC, "stock_levels"."location_id" ASC, '
-    '"stock_levels"."stock_id" ASC {limit}'
+    ' {where} ORDER BY 2 ASC, 3 ASC, "stock_levels"."stock_id" ASC {limit}'
 )
 STOCK_COUNT_SQL = 'SELECT COUNT(*) AS "__count" FROM "stock_levels" {where}'
 
@@ -145,15 +160,16 @@ ALERT_COUNT_SQL = (
     'WHERE "reorder_alerts"."resolved_at" IS NULL'
 )
 ALERT_PAGE_SQL = (
-    'SELECT "reorder_alerts"."alert_id", "reorder_alerts"."stock_id", '
-    '"reorder_alerts"."quantity_at_open", "reorder_alerts"."reorder_point_at_open", '
-    '"reorder_alerts"."po_id", "reorder_alerts"."created_at", "reorder_alerts"."resolved_at", '
-    f'{_ON_ORDER} AS "quantity_on_order", GREATEST(0, (((("stock_levels"."reorder_point")::bigint '
-    '+ ("stock_levels"."reorder_quantity")::bigint) - ("stock_levels"."quantity_on_hand")::bigint)'
-    f' - ({_ON_ORDER})::bigint)) AS "suggested_quantity", {LEVEL_COLUMNS} FROM "reorder_alerts" '
-    "INNER JOIN "
+    'SELECT "reorder_alerts"."alert_id" AS "alert_id", "reorder_alerts"."stock_id" AS "stock_id", '
+    '"stock_levels"."item_type" AS "stock__item_type", "stock_levels"."location_id" AS '
+    '"stock__location_id", "stock_levels"."quantity_on_hand" AS "stock__quantity_on_hand", '
+    '"stock_levels"."reorder_point" AS "stock__reorder_point", "stock_levels"."reorder_quantity" '
+    'AS "stock__reorder_quantity", GREATEST(0, (((("stock_levels"."reorder_point")::bigint + '
+    '("stock_levels"."reorder_quantity")::bigint) - ("stock_levels"."quantity_on_hand")::bigint)'
+    f' - ({_ON_ORDER})::bigint)) AS "suggested_quantity", {_ON_ORDER} AS "quantity_on_order", '
+    '"reorder_alerts"."created_at" AS "created_at" FROM "reorder_alerts" INNER JOIN '
     '"stock_levels" ON ("reorder_alerts"."stock_id" = "stock_levels"."stock_id") '
-    'WHERE "reorder_alerts"."resolved_at" IS NULL ORDER BY "reorder_alerts"."created_at" ASC, '
+    'WHERE "reorder_alerts"."resolved_at" IS NULL ORDER BY 10 ASC, '
     '"reorder_alerts"."alert_id" ASC {limit}'
 )
 
@@ -196,29 +212,6 @@ PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_
 PO_SQL = (
     f'SELECT {PO_COLUMNS} FROM "purchase_orders" WHERE "purchase_orders"."po_id" = %s {PO_ORDER}'
 )
-PO_LINES_SQL = (
-    'SELECT "po_line_items"."line_item_id", "po_line_items"."po_id", '
-    '"po_line_items"."line_number", "po_line_items"."item_type", '
-    '"po_line_items"."location_id", "po_line_items"."quantity", "po_line_items"."unit_price", '
-    '"po_line_items"."line_total", "po_line_items"."quantity_received" FROM "po_line_items" '
-    'WHERE "po_line_items"."po_id" IN (%s) ORDER BY "po_line_items"."line_number" ASC'
-)
-PO_RECEIPTS_SQL = (
-    'SELECT "po_receipts"."receipt_id", "po_receipts"."po_id", "po_receipts"."received_by", '
-    '"po_receipts"."received_at", "po_receipts"."note", "po_receipts"."closes_short" FROM '
-    '"po_receipts" WHERE "po_receipts"."po_id" IN (%s) ORDER BY "po_receipts"."received_at" '
-    'ASC, "po_receipts"."receipt_id" ASC'
-)
-PO_RECEIPT_LINES_SQL = (
-    'SELECT "po_receipt_lines"."id", "po_receipt_lines"."receipt_id", '
-    '"po_receipt_lines"."line_item_id", "po_receipt_lines"."quantity", '
-    '"po_line_items"."line_item_id", "po_line_items"."po_id", "po_line_items"."line_number", '
-    '"po_line_items"."item_type", "po_line_items"."location_id", "po_line_items"."quantity", '
-    '"po_line_items"."unit_price", "po_line_items"."line_total", '
-    '"po_line_items"."quantity_received" FROM "po_receipt_lines" INNER JOIN "po_line_items" ON '
-    '("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") WHERE '
-    '"po_receipt_lines"."receipt_id" IN ({ids}) ORDER BY "po_receipt_lines"."id" ASC'
-)
 PO_HISTORY_SQL = (
     'SELECT "po_status_history"."id", "po_status_history"."po_id", '
     '"po_status_history"."from_status", "po_status_history"."to_status", '
@@ -236,6 +229,28 @@ PO_APPROVALS_SQL = (
     'SELECT "po_approvals"."id", "po_approvals"."po_id", "po_approvals"."approved_by", '
     '"po_approvals"."approved_at" FROM "po_approvals" WHERE "po_approvals"."po_id" IN (%s) '
     'ORDER BY "po_approvals"."approved_at" ASC, "po_approvals"."id" ASC'
+)
+PO_LINES_SQL = (
+    'SELECT "po_line_items"."po_id" AS "purchase_order_id", "po_line_items"."line_item_id" AS '
+    '"line_item_id", "po_line_items"."item_type" AS "item_type", "po_line_items"."location_id" '
+    'AS "location_id", "po_line_items"."quantity" AS "quantity", "po_line_items"."unit_price" AS '
+    '"unit_price", "po_line_items"."line_total" AS "line_total", '
+    '"po_line_items"."quantity_received" AS "quantity_received" FROM "po_line_items" WHERE '
+    '"po_line_items"."po_id" IN (%s) ORDER BY "po_line_items"."line_number" ASC'
+)
+PO_RECEIPTS_SQL = (
+    'SELECT "po_receipts"."po_id" AS "purchase_order_id", "po_receipts"."receipt_id" AS '
+    '"receipt_id", "po_receipts"."received_by" AS "received_by", "po_receipts"."received_at" AS '
+    '"received_at", "po_receipts"."note" AS "note" FROM "po_receipts" WHERE '
+    '"po_receipts"."po_id" IN (%s) ORDER BY 4 ASC, 2 ASC'
+)
+PO_RECEIPT_LINES_SQL = (
+    'SELECT "po_receipt_lines"."receipt_id" AS "receipt_id", "po_receipt_lines"."line_item_id" '
+    'AS "line_item_id", "po_line_items"."item_type" AS "line_item__item_type", '
+    '"po_line_items"."location_id" AS "line_item__location_id", "po_receipt_lines"."quantity" '
+    'AS "quantity" FROM "po_receipt_lines" INNER JOIN "po_line_items" ON '
+    '("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") WHERE '
+    '"po_receipt_lines"."receipt_id" IN ({ids}) ORDER BY "po_receipt_lines"."id" ASC'
 )
 SUPPLIER_COLUMNS = (
     '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
@@ -635,11 +650,10 @@ def _paginate(request, count_sql, page_sql, params, render):
 
 
 def _render_level(row):
-    stock_id, item, location, on_hand, point, quantity, counted, _calc_id, *calc = row
+    stock_id, item, location, on_hand, point, quantity, counted, *calc = row
     calculation = None
     if calc[0] is not None:
         calculation = dict(zip(CALCULATION_FIELDS, calc, strict=True))
-        del calculation["stock_id"]
     return {
         "stock_id": stock_id,
         "item_type": item,
@@ -668,8 +682,7 @@ def list_stock_levels(request):
 
 
 def _render_alert(row):
-    alert_id, stock_id, _q_open, _rp_open, _po, created, _resolved, on_order, suggested = row[:9]
-    _sid, item, location, on_hand, point, quantity = row[9:15]
+    alert_id, stock_id, item, location, on_hand, point, quantity, suggested, on_order, created = row
     return {
         "alert_id": alert_id,
         "stock_id": stock_id,
@@ -936,22 +949,23 @@ def _read_po(request, po_id):
 
 
 def _render_po(request, row):
-    """The PO row (``PO_COLUMNS``) with its lines, history, edits and approvals read."""
+    """The PO row (``PO_COLUMNS``) with its history, edits, approvals, lines and receipts read,
+    in the app's order (``procurement.selectors.read_details``)."""
     po_id = row[0]
-    lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
     editors = {edit[2] for edit in request.sql(PO_EDITS_SQL, [po_id]).fetchall()}
+    approvals = request.sql(PO_APPROVALS_SQL, [po_id]).fetchall()
+    lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
     receipts = request.sql(PO_RECEIPTS_SQL, [po_id]).fetchall()
     receipt_lines = {}
     if receipts:
-        ids = [receipt[0] for receipt in receipts]
+        ids = [receipt[1] for receipt in receipts]
         for rl in request.sql(
             PO_RECEIPT_LINES_SQL.format(ids=", ".join(["%s"] * len(ids))), ids
         ).fetchall():
-            receipt_lines.setdefault(rl[1], []).append(
-                {"line_item_id": rl[2], "item_type": rl[7], "location_id": rl[8], "quantity": rl[3]}
+            receipt_lines.setdefault(rl[0], []).append(
+                {"line_item_id": rl[1], "item_type": rl[2], "location_id": rl[3], "quantity": rl[4]}
             )
-    approvals = request.sql(PO_APPROVALS_SQL, [po_id]).fetchall()
     (po_id, supplier_id, status, total, currency, approved_by, submitted_at, approved_at) = row[:8]
     created_at, created_by, expected, received_at, sent_at, version, receipt_status = row[8:15]
     final = status in ("received", "rejected", "cancelled")
@@ -978,14 +992,14 @@ def _render_po(request, row):
         "available_transitions": None,
         "line_items": [
             {
-                "line_item_id": line[0],
-                "item_type": line[3],
-                "location_id": line[4],
-                "quantity": line[5],
-                "unit_price": line[6],
-                "line_total": line[7],
-                "quantity_received": line[8],
-                "quantity_open": 0 if final else max(line[5] - line[8], 0),
+                "line_item_id": line[1],
+                "item_type": line[2],
+                "location_id": line[3],
+                "quantity": line[4],
+                "unit_price": line[5],
+                "line_total": line[6],
+                "quantity_received": line[7],
+                "quantity_open": 0 if final else max(line[4] - line[7], 0),
             }
             for line in lines
         ],
@@ -1002,12 +1016,12 @@ def _render_po(request, row):
         "receipt_status": receipt_status,
         "receipts": [
             {
-                "receipt_id": receipt[0],
-                "po_id": receipt[1],
+                "receipt_id": receipt[1],
+                "po_id": receipt[0],
                 "received_by": receipt[2],
                 "received_at": receipt[3],
                 "note": receipt[4],
-                "lines": receipt_lines.get(receipt[0], []),
+                "lines": receipt_lines.get(receipt[1], []),
             }
             for receipt in receipts
         ],

@@ -63,11 +63,10 @@ class StatusField(FSMField):
 
 
 def has_line_items(po):
-    """Uses the prefetched lines when there are some (lists and detail), else one query."""
-    prefetched = getattr(po, "_prefetched_objects_cache", {})
-    if "line_items" in prefetched:
-        return bool(prefetched["line_items"])
-    return po.line_items.exists()
+    """``po.has_lines`` when the selectors read it with the PO (lists and detail), else one
+    query."""
+    known = getattr(po, "has_lines", None)
+    return po.line_items.exists() if known is None else known
 
 
 def shaped_by(po):

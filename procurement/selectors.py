@@ -1,7 +1,9 @@
 """Reads of purchase orders, and the quantity on order that reorder alerts report."""
 
+from dataclasses import dataclass, field
 from uuid import UUID
 
+from django.db import router
 from django.db.models import (
     BooleanField,
     Exists,
@@ -41,34 +43,121 @@ COMMITTED_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED, POStatus.RECEIVED)
 
 
 def _details():
+    history, edits, approvals = _rule_relations()
     return (
         Prefetch("line_items", queryset=POLineItem.objects.order_by("line_number")),
-        Prefetch("status_history", queryset=POStatusChange.objects.order_by("changed_at", "id")),
-        # Who edited it: with the creator and submitter, who may not approve it.
-        Prefetch("edits", queryset=POEdit.objects.order_by("edited_at", "id")),
+        history,
+        edits,
         Prefetch("receipts", queryset=Receipt.objects.order_by("received_at", "receipt_id")),
         Prefetch(
             "receipts__lines",
             queryset=ReceiptLine.objects.select_related("line_item").order_by("id"),
         ),
-        # Who approved it so far: the approvals listed, and who may still approve it.
-        Prefetch("approvals", queryset=POApproval.objects.order_by("approved_at", "id")),
+        approvals,
     )
 
 
 def list_purchase_orders():
-    """Every PO with its lines, history, edits, receipts and approvals prefetched: a page costs
-    the same number of queries whatever its number of lines and receipts."""
-    return PurchaseOrder.objects.prefetch_related(*_details())
+    """Every PO with its lines, history, edits, receipts and approvals prefetched (and
+    ``has_lines``, which the state machine reads): a page costs the same number of queries
+    whatever its number of lines and receipts. The API's reads use ``purchase_orders`` and
+    ``read_details`` instead (rows, not instances)."""
+    return PurchaseOrder.objects.annotate(
+        has_lines=Exists(POLineItem.objects.filter(purchase_order=OuterRef("pk")))
+    ).prefetch_related(*_details())
+
+
+def purchase_orders():
+    """The POs as the API lists them: their rows only; ``read_details`` reads the rest of a
+    page."""
+    return PurchaseOrder.objects.all()
+
+
+def _rule_relations():
+    """The relations that the state machine's rules read (``procurement.models``): the history
+    and the edits (who shaped the PO: they may not approve it), the approvals (who may still
+    approve it)."""
+    return (
+        Prefetch("status_history", queryset=POStatusChange.objects.order_by("changed_at", "id")),
+        Prefetch("edits", queryset=POEdit.objects.order_by("edited_at", "id")),
+        Prefetch("approvals", queryset=POApproval.objects.order_by("approved_at", "id")),
+    )
+
+
+LINE_COLUMNS = (
+    "purchase_order_id",
+    "line_item_id",
+    "item_type",
+    "location_id",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "quantity_received",
+)
+RECEIPT_COLUMNS = ("purchase_order_id", "receipt_id", "received_by", "received_at", "note")
+RECEIPT_LINE_COLUMNS = (
+    "receipt_id",
+    "line_item_id",
+    "line_item__item_type",
+    "line_item__location_id",
+    "quantity",
+)
+
+
+@dataclass
+class Details:
+    """A PO's lines and receipts as rows (``LINE_COLUMNS``, ``RECEIPT_COLUMNS``), and each
+    receipt's lines (``RECEIPT_LINE_COLUMNS``) by receipt id."""
+
+    lines: list = field(default_factory=list)
+    receipts: list = field(default_factory=list)
+    receipt_lines: dict = field(default_factory=dict)
+
+
+def read_details(pos):
+    """What the bodies of ``pos`` need beyond their rows, in one query per relation whatever
+    the number of POs: the history, edits and approvals read into each PO (with ``has_lines``),
+    for the state machine's rules and the body; the lines, receipts and receipt lines as rows.
+    Returns ``{po_id: Details}``."""
+    details = {po.po_id: Details() for po in pos}
+    if not details:
+        return details
+    prefetch_related_objects(pos, *_rule_relations())
+    ids = list(details)
+    for row in (
+        POLineItem.objects.filter(purchase_order_id__in=ids)
+        .order_by("line_number")
+        .values_list(*LINE_COLUMNS)
+    ):
+        details[row[0]].lines.append(row)
+    po_of_receipt = {}
+    for row in (
+        Receipt.objects.filter(purchase_order_id__in=ids)
+        .order_by("received_at", "receipt_id")
+        .values_list(*RECEIPT_COLUMNS)
+    ):
+        details[row[0]].receipts.append(row)
+        po_of_receipt[row[1]] = row[0]
+    if po_of_receipt:
+        for row in (
+            ReceiptLine.objects.filter(receipt_id__in=list(po_of_receipt))
+            .order_by("id")
+            .values_list(*RECEIPT_LINE_COLUMNS)
+        ):
+            details[po_of_receipt[row[0]]].receipt_lines.setdefault(row[0], []).append(row)
+    for po in pos:
+        po.has_lines = bool(details[po.po_id].lines)
+    return details
 
 
 def with_details(po):
-    """``po`` as a service returned it (saved), with its lines, history, edits, receipts and
-    approvals read as ``get_purchase_order`` reads them: six queries, without reading the PO row
-    again."""
-    po._prefetched_objects_cache = {}
-    prefetch_related_objects([po], *_details())
-    return po
+    """``po`` as a service returned it (saved), ready for ``read_details``: a copy of its row,
+    without the relations read into it before (a service reads them before its changes), and
+    without reading the row again."""
+    names = [f.attname for f in PurchaseOrder._meta.concrete_fields]
+    return PurchaseOrder.from_db(
+        router.db_for_read(PurchaseOrder, instance=po), names, [getattr(po, n) for n in names]
+    )
 
 
 def overdue_condition():
@@ -95,14 +184,17 @@ def revalidatable_version(*, po_id):
     return row[0]
 
 
-def get_purchase_order(*, po_id):
-    """One PO, as ``list_purchase_orders`` returns them; ``NotFound`` for an unknown or
-    malformed id."""
+def get_purchase_order(*, po_id, queryset=None):
+    """One PO of ``queryset`` (default: as ``list_purchase_orders`` returns them; the API's
+    detail reads its row only, ``purchase_orders()``); ``NotFound`` for an unknown or malformed
+    id."""
     try:
         po_uuid = po_id if isinstance(po_id, UUID) else UUID(str(po_id))
     except ValueError:
         raise NotFound(f"No purchase order {po_id}.") from None
-    po = list_purchase_orders().filter(pk=po_uuid).first()
+    if queryset is None:
+        queryset = list_purchase_orders()
+    po = queryset.filter(pk=po_uuid).first()
     if po is None:
         raise NotFound(f"No purchase order {po_id}.")
     return po

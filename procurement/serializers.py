@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.currency import CURRENCY_CODES
-from procurement import selectors
+from procurement import presenters, selectors
 from procurement.models import (
     POApproval,
     POLineItem,
@@ -14,7 +14,6 @@ from procurement.models import (
     Receipt,
     ReceiptLine,
     ReceiptStatus,
-    in_machine_order,
 )
 from procurement.services import (
     MAX_ITEM_TYPE_LENGTH,
@@ -260,18 +259,12 @@ class ReceiptSerializer(ReceiptSummarySerializer):
         read_only_fields = fields
 
 
-class PurchaseOrderEventSerializer(PurchaseOrderSerializer):
-    """A purchase order as events carry it: as the API returns it, except that
-    ``available_transitions`` lists what the state machine allows now, whoever acts (an event
-    has no requesting user)."""
-
-    def get_available_transitions(self, po):
-        return in_machine_order(t.target for t in po.get_available_status_transitions())
-
-
 def render_purchase_orders(purchase_orders):
-    """Event ``data`` of saved purchase orders (lines and history read: two queries each)."""
-    return [PurchaseOrderEventSerializer(selectors.with_details(po)).data for po in purchase_orders]
+    """Event ``data`` of saved purchase orders (their relations read in one query each, for all
+    of them at once)."""
+    return presenters.purchase_orders(
+        [selectors.with_details(po) for po in purchase_orders], user=None
+    )
 
 
 MAX_ALERTS_PER_REQUEST = 500

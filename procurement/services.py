@@ -284,7 +284,7 @@ def record_receipt(*, po_id, user, lines, note="", close=False, if_match_version
 
     The PO row is locked first, so concurrent receipts of one PO run one after the other and
     never take a line past its limit (``receivable_limit``). Returns the receipt, with
-    ``purchase_order`` (as saved) and ``lines`` (with their PO lines) in memory.
+    ``purchase_order`` (as saved) in memory.
 
     Raises ``InvalidInput`` (400: bad lines, a line not on this PO), ``NotFound`` (404),
     ``PermissionDenied`` (403), ``PreconditionFailed`` (412), ``Conflict`` (409:
@@ -412,7 +412,6 @@ def _receive(po, *, user, now, requested, note="", close=False, reason=None):
             receipt_id=receipt.receipt_id,
             note=f"Receipt {receipt.receipt_id} of purchase order {po.po_id}",
         )
-    receipt._prefetched_objects_cache = {"lines": receipt_lines}
 
     changed = []
     first_delivery = bool(receipt_lines) and po.first_received_at is None

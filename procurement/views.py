@@ -15,7 +15,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 
 from common.errors import InvalidInput, NotFound
-from procurement import selectors, services
+from procurement import presenters, selectors, services
 from procurement.documents import purchase_order_filename, purchase_order_pdf
 from procurement.filters import PurchaseOrderFilter
 from procurement.serializers import (
@@ -263,7 +263,11 @@ class PurchaseOrderListCreateView(
     filterset_class = PurchaseOrderFilter
 
     def get_queryset(self):
-        return selectors.list_purchase_orders()
+        return selectors.purchase_orders()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(presenters.purchase_orders(page, user=request.user))
 
     def create(self, request, *args, **kwargs):
         serializer = PurchaseOrderCreateSerializer(data=request.data)
@@ -271,10 +275,12 @@ class PurchaseOrderListCreateView(
         po = services.create_purchase_order(
             created_by=request.user.get_username(), **serializer.validated_data
         )
-        po = selectors.get_purchase_order(po_id=po.po_id)
+        po = selectors.get_purchase_order(po_id=po.po_id, queryset=self.get_queryset())
         headers = {"ETag": etag(po), "Location": f"/purchase-orders/{po.po_id}"}
         return Response(
-            self.get_serializer(po).data, status=status.HTTP_201_CREATED, headers=headers
+            presenters.purchase_order(po, user=request.user),
+            status=status.HTTP_201_CREATED,
+            headers=headers,
         )
 
 
@@ -328,15 +334,16 @@ class PurchaseOrderDetailView(ConditionalGetMixin, IdempotentAPIView, generics.G
     etag_per_user = True
 
     def get_queryset(self):
-        return selectors.list_purchase_orders()
+        return selectors.purchase_orders()
 
     def get_current_etag(self):
         version = selectors.revalidatable_version(po_id=parse_po_id(self.kwargs["po_id"]))
         return None if version is None else version_etag(version)
 
     def get(self, request, po_id):
-        po = selectors.get_purchase_order(po_id=parse_po_id(po_id))
-        return Response(self.get_serializer(po).data, headers={"ETag": etag(po)})
+        po = selectors.get_purchase_order(po_id=parse_po_id(po_id), queryset=self.get_queryset())
+        body = presenters.purchase_order(po, user=request.user)
+        return Response(body, headers={"ETag": etag(po)})
 
     def patch(self, request, po_id):
         po_uuid = parse_po_id(po_id)
@@ -349,7 +356,8 @@ class PurchaseOrderDetailView(ConditionalGetMixin, IdempotentAPIView, generics.G
             **serializer.validated_data,
         )
         po = selectors.with_details(po)
-        return Response(self.get_serializer(po).data, headers={"ETag": etag(po)})
+        body = presenters.purchase_order(po, user=request.user)
+        return Response(body, headers={"ETag": etag(po)})
 
 
 class ReceivePermissions(ModelPermissions):
@@ -460,7 +468,7 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
     permission_classes = [ReceivePermissions]
 
     def get_queryset(self):
-        return selectors.list_purchase_orders()
+        return selectors.purchase_orders()
 
     def post(self, request, po_id):
         po_uuid = parse_po_id(po_id)
@@ -472,8 +480,11 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
             if_match_version=if_match_versions(request),
             **serializer.validated_data,
         )
-        selectors.with_details(receipt.purchase_order)
-        return Response(self.get_serializer(receipt).data, status=status.HTTP_201_CREATED)
+        po = presenters.purchase_order(
+            selectors.with_details(receipt.purchase_order), user=request.user
+        )
+        [body] = [r for r in po["receipts"] if r["receipt_id"] == str(receipt.receipt_id)]
+        return Response({**body, "purchase_order": po}, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -543,7 +554,7 @@ class PurchaseOrdersFromAlertsView(IdempotentAPIView, generics.GenericAPIView):
 
     def get_queryset(self):
         # For the permission: raising drafts needs procurement.add_purchaseorder.
-        return selectors.list_purchase_orders()
+        return selectors.purchase_orders()
 
     def post(self, request):
         serializer = PurchaseOrdersFromAlertsSerializer(data=request.data)
@@ -551,22 +562,19 @@ class PurchaseOrdersFromAlertsView(IdempotentAPIView, generics.GenericAPIView):
         result = services.raise_purchase_orders_for_alerts(
             alert_ids=serializer.validated_data["alert_ids"], user=request.user
         )
+        pos = list(
+            selectors.purchase_orders().filter(pk__in=[order.po.po_id for order in result.orders])
+        )
         raised = {
-            po.po_id: po
-            for po in selectors.list_purchase_orders().filter(
-                pk__in=[order.po.po_id for order in result.orders]
-            )
+            body["po_id"]: body for body in presenters.purchase_orders(pos, user=request.user)
         }
         body = {
-            "purchase_orders": [raised[order.po.po_id] for order in result.orders],
+            "purchase_orders": [raised[str(order.po.po_id)] for order in result.orders],
             "skipped": [
-                {"alert_id": skip.alert_id, "reason": skip.reason} for skip in result.skipped
+                {"alert_id": str(skip.alert_id), "reason": skip.reason} for skip in result.skipped
             ],
         }
-        return Response(
-            self.get_serializer(body).data,
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(

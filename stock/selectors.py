@@ -40,6 +40,77 @@ def list_stock_levels():
     return StockLevel.objects.select_related("reorder_calculation")
 
 
+# A level as listed, then the working of its latest calculation (``stock.presenters``).
+LEVEL_COLUMNS = (
+    "stock_id",
+    "item_type",
+    "location_id",
+    "quantity_on_hand",
+    "reorder_point",
+    "reorder_quantity",
+    "last_counted_at",
+)
+CALCULATION_COLUMNS = (
+    "calculation_id",
+    "computed_at",
+    "window_days",
+    "history_days",
+    "mean_daily_demand",
+    "demand_stddev",
+    "lead_time_days",
+    "lead_time_stddev_days",
+    "lead_time_source",
+    "supplier_id",
+    "review_days",
+    "service_level",
+    "z",
+    "previous_reorder_point",
+    "reorder_point",
+    "skipped_reason",
+    "method",
+    "seasonal_sample_days",
+    "seasonal_base_demand",
+    "seasonal_base_stddev",
+    "seasonal_window_total",
+    "seasonal_window_total_last_year",
+    "seasonal_trend",
+)
+
+
+# A listed level's row: ``LEVEL_COLUMNS`` then the ``CALCULATION_COLUMNS`` of its calculation.
+LEVEL_ROW_COLUMNS = (
+    *LEVEL_COLUMNS,
+    *(f"reorder_calculation__{name}" for name in CALCULATION_COLUMNS),
+)
+
+
+def stock_level_rows(levels):
+    """``levels`` (a ``list_stock_levels`` queryset, filtered and ordered) as row tuples of
+    ``LEVEL_ROW_COLUMNS`` (``None`` for the calculation's without one), in one query."""
+    return levels.values_list(*LEVEL_ROW_COLUMNS)
+
+
+# An alert as listed, with its level's figures as they are now (``stock.presenters``).
+ALERT_COLUMNS = (
+    "alert_id",
+    "stock_id",
+    "stock__item_type",
+    "stock__location_id",
+    "stock__quantity_on_hand",
+    "stock__reorder_point",
+    "stock__reorder_quantity",
+    "suggested_quantity",
+    "quantity_on_order",
+    "created_at",
+)
+
+
+def alert_rows(alerts):
+    """``alerts`` (``list_open_alerts`` or ``alerts_with_figures``, filtered and ordered) as row
+    tuples of ``ALERT_COLUMNS``, in one query."""
+    return alerts.values_list(*ALERT_COLUMNS)
+
+
 def open_alerts():
     """The open alerts alone: what ``list_open_alerts`` returns, without its joins (to count)."""
     return ReorderAlert.objects.filter(resolved_at__isnull=True)

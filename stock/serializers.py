@@ -6,8 +6,9 @@ from procurement_site.api.fields import (
     StrictIntegerField,
     StrictUUIDField,
 )
+from stock import presenters
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
-from stock.selectors import alerts_with_figures, list_stock_levels
+from stock.selectors import alert_rows, alerts_with_figures, list_stock_levels, stock_level_rows
 from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_ADJUSTMENT, NOTE_MAX_LENGTH
 
 
@@ -198,16 +199,13 @@ def render_adjustments(adjustments):
 def render_alerts(alerts):
     """Event ``data`` of alerts as ``GET /reorder-alerts`` returns them, their figures as they
     are now (one query); ``None`` for an alert that was not written."""
-    found = {alert.pk: alert for alert in alerts_with_figures(alert_ids=[a.pk for a in alerts])}
-    return [
-        ReorderAlertSerializer(found[alert.pk]).data if alert.pk in found else None
-        for alert in alerts
-    ]
+    rows = alert_rows(alerts_with_figures(alert_ids=[a.pk for a in alerts]))
+    found = {body["alert_id"]: body for body in presenters.alerts(rows)}
+    return [found.get(str(alert.pk)) for alert in alerts]
 
 
 def render_stock_levels(levels):
     """Event ``data`` of stock levels as ``GET /stock-levels`` returns them (one query)."""
-    found = {
-        level.pk: level for level in list_stock_levels().filter(pk__in=[lv.pk for lv in levels])
-    }
-    return [StockLevelSerializer(found[level.pk]).data for level in levels]
+    rows = stock_level_rows(list_stock_levels().filter(pk__in=[lv.pk for lv in levels]))
+    found = {body["stock_id"]: body for body in presenters.stock_levels(rows)}
+    return [found[str(level.pk)] for level in levels]

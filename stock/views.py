@@ -1,3 +1,4 @@
+from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -6,7 +7,7 @@ from rest_framework.response import Response
 from procurement_site.api.conditional import ConditionalGetMixin
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
-from stock import selectors, services
+from stock import presenters, selectors, services
 from stock.filters import OrderedReorderAlertFilter, ReorderAlertFilter, StockLevelFilter
 from stock.models import StockAdjustment
 from stock.serializers import (
@@ -26,21 +27,19 @@ LIST_ERRORS = {
 class StockLevelListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = StockLevelSerializer
     # The level's columns; its calculation by id (calculations are only ever inserted).
-    etag_fields = [
-        "stock_id",
-        "item_type",
-        "location_id",
-        "quantity_on_hand",
-        "reorder_point",
-        "reorder_quantity",
-        "last_counted_at",
-        "reorder_calculation_id",
-    ]
+    etag_fields = [*selectors.LEVEL_COLUMNS, "reorder_calculation__calculation_id"]
+    page_columns = selectors.LEVEL_ROW_COLUMNS
     filter_backends = [DjangoFilterBackend]
     filterset_class = StockLevelFilter
 
     def get_queryset(self):
         return selectors.list_stock_levels()
+
+    def list(self, request, *args, **kwargs):
+        levels = self.filter_queryset(self.get_queryset())
+        self.paginator.count_queryset = levels
+        page = self.paginate_queryset(selectors.stock_level_rows(levels))
+        return self.get_paginated_response(presenters.stock_levels(page))
 
     @extend_schema(
         summary="Query current stock levels",
@@ -174,11 +173,18 @@ class ReorderAlertListView(ConditionalGetMixin, generics.ListAPIView):
         "quantity_on_order",
         "created_at",
     ]
+    page_columns = selectors.ALERT_COLUMNS
     filter_backends = [DjangoFilterBackend]
     filterset_class = OrderedReorderAlertFilter
 
-    def get_queryset(self):
+    @cached_property
+    def _open_alerts(self):
         return selectors.list_open_alerts()
+
+    def get_queryset(self):
+        # Built once per request (its annotations cost more than the rest of the view's Python):
+        # the permission check asks for it too, for its model.
+        return self._open_alerts
 
     def paginate_queryset(self, queryset):
         self.paginator.count_queryset = self.get_etag_count_queryset(queryset)
@@ -188,6 +194,11 @@ class ReorderAlertListView(ConditionalGetMixin, generics.ListAPIView):
         # The page joins every open alert to its level; the count needs the level only to filter
         # on it (a hash join over all levels otherwise, most of the request's time).
         return ReorderAlertFilter(self.request.query_params, queryset=selectors.open_alerts()).qs
+
+    def list(self, request, *args, **kwargs):
+        alerts = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.alert_rows(alerts))
+        return self.get_paginated_response(presenters.alerts(page))
 
     @extend_schema(
         summary="Get active reorder alerts",

@@ -89,16 +89,21 @@ def row_etag(queryset, fields):
     return None if row is None else digest_etag(row)
 
 
-def row_values(fields):
+def row_values(fields, *, columns=None):
     """A function of a page row returning the tuple of ``fields`` (``stock__item_type`` paths):
+    from a row tuple whose ``columns`` are named (the lean read path's ``values_list`` rows),
     from a model instance (attributes, through ``select_related`` relations) or from a mapping
     keyed by the paths."""
     by_attribute = attrgetter(*(path.replace("__", ".") for path in fields))
     by_key = itemgetter(*fields)
+    by_index = itemgetter(*(columns.index(path) for path in fields)) if columns else None
     single = len(fields) == 1
 
     def values(row):
-        found = by_key(row) if isinstance(row, Mapping) else by_attribute(row)
+        if by_index is not None:
+            found = by_index(row)
+        else:
+            found = by_key(row) if isinstance(row, Mapping) else by_attribute(row)
         return (found,) if single else found
 
     return values
@@ -170,6 +175,9 @@ class ConditionalGetMixin:
 
     #: List views: the paths (``values_list``) of what the body shows of each row of the page.
     etag_fields = ()
+    # The names of the columns of the page's rows when the list pages row tuples (its selector's
+    # ``values_list``) rather than model instances.
+    page_columns = None
     #: The body differs by user (``available_transitions``): the user's id and permissions are
     #: part of the ETag, and responses vary on the credentials.
     etag_per_user = False
@@ -242,7 +250,7 @@ class ConditionalGetMixin:
         page = getattr(self.paginator, "page", None) if self.etag_fields else None
         if page is None:
             return None
-        values = row_values(self.etag_fields)
+        values = row_values(self.etag_fields, columns=self.page_columns)
         rows = [values(row) for row in page]
         return self._list_etag(page.paginator.count, rows)
 

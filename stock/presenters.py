@@ -1,0 +1,76 @@
+"""The bodies of stock levels and reorder alerts, built from the selectors' rows by plain
+functions: what ``StockLevelSerializer`` and ``ReorderAlertSerializer`` (the schema of these
+bodies) return, byte for byte, without serializer fields or model instances."""
+
+from common.presenting import datetime_text, text
+from stock.selectors import CALCULATION_COLUMNS
+
+# How each column of a calculation is written (``None``: as it comes, a number or a choice).
+_FORMATS = tuple(
+    {"computed_at": datetime_text, "calculation_id": text, "supplier_id": text}.get(name)
+    for name in CALCULATION_COLUMNS
+)
+
+
+def _calculation(values):
+    return {
+        name: value if format_ is None else format_(value)
+        for name, format_, value in zip(CALCULATION_COLUMNS, _FORMATS, values, strict=True)
+    }
+
+
+def stock_levels(rows):
+    """Rows of ``selectors.stock_level_rows`` as ``GET /stock-levels`` lists them."""
+    return [
+        {
+            "stock_id": str(stock_id),
+            "item_type": item_type,
+            "location_id": str(location_id),
+            "quantity_on_hand": on_hand,
+            "reorder_point": point,
+            "reorder_quantity": quantity,
+            "last_counted_at": datetime_text(counted_at),
+            "below_reorder_point": on_hand <= point,
+            "reorder_calculation": None if calculation[0] is None else _calculation(calculation),
+        }
+        for (
+            stock_id,
+            item_type,
+            location_id,
+            on_hand,
+            point,
+            quantity,
+            counted_at,
+            *calculation,
+        ) in rows
+    ]
+
+
+def alerts(rows):
+    """Rows of ``selectors.alert_rows`` as ``GET /reorder-alerts`` lists them."""
+    return [
+        {
+            "alert_id": str(alert_id),
+            "stock_id": str(stock_id),
+            "item_type": item_type,
+            "location_id": str(location_id),
+            "quantity_on_hand": on_hand,
+            "reorder_point": point,
+            "reorder_quantity": quantity,
+            "suggested_quantity": suggested,
+            "quantity_on_order": on_order,
+            "created_at": datetime_text(created_at),
+        }
+        for (
+            alert_id,
+            stock_id,
+            item_type,
+            location_id,
+            on_hand,
+            point,
+            quantity,
+            suggested,
+            on_order,
+            created_at,
+        ) in rows
+    ]
