@@ -3,7 +3,9 @@ lists what differs)."""
 
 from rest_framework import serializers
 
+from procurement import serializers as app_procurement
 from procurement.models import POApproval, POLineItem, POStatusChange, PurchaseOrder, Receipt
+from stock import serializers as app_stock
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
 
 
@@ -19,17 +21,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockLevel
-        fields = [
-            "stock_id",
-            "item_type",
-            "location_id",
-            "quantity_on_hand",
-            "reorder_point",
-            "reorder_quantity",
-            "last_counted_at",
-            "below_reorder_point",
-            "reorder_calculation",
-        ]
+        fields = app_stock.StockLevelSerializer.Meta.fields
 
 
 class StockAdjustmentSerializer(serializers.ModelSerializer):
@@ -40,20 +32,7 @@ class StockAdjustmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockAdjustment
-        fields = [
-            "adjustment_id",
-            "stock_id",
-            "item_type",
-            "location_id",
-            "reason",
-            "quantity_delta",
-            "quantity_after",
-            "counted_quantity",
-            "note",
-            "adjusted_by",
-            "created_at",
-            "quantity_on_hand",
-        ]
+        fields = app_stock.StockAdjustmentSerializer.Meta.fields
         read_only_fields = ["quantity_after", "adjusted_by", "created_at"]
 
 
@@ -68,16 +47,11 @@ class ReorderAlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReorderAlert
+        # Not the suggested quantity: the baseline annotates nothing.
         fields = [
-            "alert_id",
-            "stock_id",
-            "item_type",
-            "location_id",
-            "quantity_on_hand",
-            "reorder_point",
-            "reorder_quantity",
-            "quantity_on_order",
-            "created_at",
+            name
+            for name in app_stock.ReorderAlertSerializer.Meta.fields
+            if name != "suggested_quantity"
         ]
 
 
@@ -99,13 +73,13 @@ class LineItemSerializer(serializers.ModelSerializer):
 class StatusChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = POStatusChange
-        fields = ["from_status", "to_status", "changed_by", "changed_at", "reason"]
+        fields = app_procurement.StatusChangeSerializer.Meta.fields
 
 
 class ApprovalSerializer(serializers.ModelSerializer):
     class Meta:
         model = POApproval
-        fields = ["approved_by", "approved_at"]
+        fields = app_procurement.ApprovalSerializer.Meta.fields
 
 
 class ReceiptSerializer(serializers.ModelSerializer):
@@ -126,25 +100,10 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PurchaseOrder
+        # Not the transitions, which depend on the user.
         fields = [
-            "po_id",
-            "supplier_id",
-            "status",
-            "total_amount",
-            "currency",
-            "approved_by",
-            "submitted_at",
-            "approved_at",
-            "created_at",
-            "created_by",
-            "expected_delivery_date",
-            "received_at",
-            "sent_to_supplier_at",
-            "is_overdue",
-            "approvals",
-            "line_items",
-            "status_history",
-            "receipt_status",
-            "receipts",
+            name
+            for name in app_procurement.PurchaseOrderSerializer.Meta.fields
+            if name != "available_transitions"
         ]
         read_only_fields = [name for name in fields if name != "status"]
