@@ -15,12 +15,10 @@ seeded it.
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import random
 import time
-from wsgiref.util import setup_testing_defaults
 
 BASELINE_URLS = "bench.baseline.urls"
 
@@ -135,19 +133,10 @@ def _cpu_per_request(send, requests):
 
 
 def _floor_sender(floor, token):
+    from bench import scenarios
+
     def send(method, path, body):
-        target, _, query = path.partition("?")
-        payload = body.encode()
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": target,
-            "QUERY_STRING": query,
-            "HTTP_HOST": "localhost",
-            "HTTP_AUTHORIZATION": f"Token {token}",
-            "CONTENT_LENGTH": str(len(payload)),
-            "wsgi.input": io.BytesIO(payload),
-        }
-        setup_testing_defaults(environ)
+        environ = scenarios.wsgi_environ(method, path, body, token=token)
         floor.application(environ, lambda status, headers: None)
 
     return send

@@ -5,8 +5,10 @@ A scenario's requests are written one a line (``METHOD<TAB>PATH<TAB>BODY``) to a
 receipt consumes a shipped purchase order, so each server gets its own POs).
 """
 
+import io
 import json
 from dataclasses import dataclass
+from wsgiref.util import setup_testing_defaults
 
 from bench.seed import RECEIPT_CREATOR
 
@@ -16,6 +18,25 @@ MIN_STOCK_FOR_CONSUMPTION = 100
 SAMPLE = 20_000
 # Shipped POs kept out of the load runs for bench.profile --cpu (the last ones by id).
 RECEIPT_RESERVE = 400
+
+
+def wsgi_environ(method, path, body, *, token, host="localhost"):
+    """The WSGI environ of one scenario request, to call a server's application in process
+    (``bench.profile``, the floor's test)."""
+    target, _, query = path.partition("?")
+    payload = body.encode()
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": target,
+        "QUERY_STRING": query,
+        "HTTP_HOST": host,
+        "HTTP_AUTHORIZATION": f"Token {token}",
+        "CONTENT_LENGTH": str(len(payload)),
+        "CONTENT_TYPE": "application/json",
+        "wsgi.input": io.BytesIO(payload),
+    }
+    setup_testing_defaults(environ)
+    return environ
 
 
 @dataclass(frozen=True)

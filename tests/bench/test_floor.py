@@ -2,10 +2,8 @@
 the app's statements, on a small database seeded by bench/seed.py: if the app changes what it
 returns or what it asks the database, these fail until the floor follows."""
 
-import io
 import json
 import re
-from wsgiref.util import setup_testing_defaults
 
 import psycopg
 import pytest
@@ -71,19 +69,7 @@ def call_app(token, method, path, body):
 
 
 def call_floor(token, method, path, body):
-    target, _, query = path.partition("?")
-    payload = body.encode()
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": target,
-        "QUERY_STRING": query,
-        "HTTP_HOST": "testserver",
-        "HTTP_AUTHORIZATION": f"Token {token}",
-        "CONTENT_LENGTH": str(len(payload)),
-        "CONTENT_TYPE": "application/json",
-        "wsgi.input": io.BytesIO(payload),
-    }
-    setup_testing_defaults(environ)
+    environ = scenarios.wsgi_environ(method, path, body, token=token, host="testserver")
     statements, started = [], []
 
     def record(cursor, sql, params):
