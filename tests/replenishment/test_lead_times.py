@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from common.errors import NotFound
-from procurement.models import POStatus
-from procurement.replenishment import (
+from procurement.lead_times import (
     expected_delivery_date,
     expected_lead_time_days,
     refresh_supplier_performance,
 )
+from procurement.models import POStatus
 from suppliers.models import Supplier
 from suppliers.services import update_supplier_performance
 from tests.factories import PurchaseOrderFactory, SupplierFactory

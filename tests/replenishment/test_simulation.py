@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from common.errors import InvalidInput
-from procurement.replenishment import refresh_supplier_performance
+from procurement.lead_times import refresh_supplier_performance
 from procurement.simulation import simulate_replenishment
 from procurement.statistics import replay_policy
 from stock.models import AdjustmentReason, StockAdjustment, StockLevel
