@@ -687,7 +687,10 @@ def _points_sql(inputs, *, suppliers):
         return f"CASE {whens} ELSE {default} END"
 
     seasonal = inputs.method == Method.SEASONAL
+    # The aggregate is materialized: inlined, its first-day subquery would be evaluated once
+    # per reference to ``first_day`` (PostgreSQL copies a subquery's expression into each).
     sql = f"""
+        WITH d AS MATERIALIZED ({demand_sql})
         SELECT d.stock_id, d.item_type, d.location_id, d.reorder_point AS current_reorder_point,
                %s::timestamptz AS computed_at, %s::integer AS window_days, h.history_days,
                COALESCE(m.mean, 0.0::float8) AS mean_daily_demand,
@@ -705,7 +708,7 @@ def _points_sql(inputs, *, suppliers):
                NULL::integer AS seasonal_sample_days, NULL::float8 AS seasonal_base_demand,
                NULL::float8 AS seasonal_base_stddev, NULL::integer AS seasonal_window_total,
                NULL::integer AS seasonal_window_total_last_year, NULL::float8 AS seasonal_trend
-        FROM ({demand_sql}) d
+        FROM d
         {" ".join(joins)}
         CROSS JOIN LATERAL (
             SELECT {pick(lambda kind: f"lt_{kind}.supplier_id", "NULL::uuid")} AS supplier_id,
@@ -741,6 +744,7 @@ def _points_sql(inputs, *, suppliers):
     """
     review = float(inputs.review_days)
     params = [
+        *demand_params,
         inputs.now,
         inputs.window_days,
         inputs.review_days,
@@ -751,7 +755,6 @@ def _points_sql(inputs, *, suppliers):
         review,
         CEIL_TOLERANCE,
         Method.SEASONAL if seasonal else Method.STATIONARY,
-        *demand_params,
         *join_params,
         _default_lead_time(),
         today,

@@ -190,10 +190,11 @@ def render_alerts(alerts):
     """Event ``data`` of alerts as ``GET /reorder-alerts`` returns them, their figures as they
     are now (one query); ``None`` for an alert that was not written."""
     found = {alert.pk: alert for alert in alerts_with_figures(alert_ids=[a.pk for a in alerts])}
-    return [
-        ReorderAlertSerializer(found[alert.pk]).data if alert.pk in found else None
-        for alert in alerts
-    ]
+    # One serializer for all (``many``): DRF builds its fields once, not once per alert.
+    rendered = iter(
+        ReorderAlertSerializer([found[a.pk] for a in alerts if a.pk in found], many=True).data
+    )
+    return [next(rendered) if alert.pk in found else None for alert in alerts]
 
 
 def render_stock_levels(levels):
@@ -201,4 +202,6 @@ def render_stock_levels(levels):
     found = {
         level.pk: level for level in list_stock_levels().filter(pk__in=[lv.pk for lv in levels])
     }
-    return [StockLevelSerializer(found[level.pk]).data for level in levels]
+    # One serializer for all (``many``): DRF builds its fields once, not once per level (a
+    # recalculation renders every level whose point moved).
+    return StockLevelSerializer([found[level.pk] for level in levels], many=True).data
