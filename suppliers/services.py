@@ -73,7 +73,7 @@ def update_supplier_performance(
     on_time_rate=_KEEP,
 ):
     """Store a supplier's lead-time figures, learned from its deliveries by
-    ``procurement.replenishment``. One ``UPDATE``; the caller holds the supplier's row lock so
+    ``procurement.lead_times``. One ``UPDATE``; the caller holds the supplier's row lock so
     that two receipts do not overwrite each other's figures. The 365-day rates are kept by
     ``refresh_supplier_rates``; ``on_time_rate`` may still be set directly (tests, repairs)."""
     # Capped at the longest lead time a supplier may declare: a receipt of a PO approved at an
