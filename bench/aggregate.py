@@ -2,9 +2,12 @@
 
     DATABASE_URL=... python -m bench.aggregate
 
-Calls the recalculation's own aggregate (``procurement.replenishment._demand_rows``, not a copy of
-its SQL) and times its one statement with ``connection.execute_wrapper``: the database's work and
-the transfer of its rows, without Django's start-up or the Python that turns rows into objects.
+Calls the recalculation's own aggregate (``procurement.replenishment._demand_rows``, the SQL of
+``_demand_sql``, not a copy of it) and times its one statement with
+``connection.execute_wrapper``: the database's work and the transfer of its rows, without
+Django's start-up or the Python that turns rows into objects. On PostgreSQL the recalculation
+runs the same SQL as a subquery of the statement that computes and writes the points, so the
+command over this time is what the rest costs.
 Prints one JSON line: ``{"rows", "sql_seconds", "call_seconds"}``.
 """
 

@@ -21,7 +21,6 @@ import hashlib
 import json
 import math
 import os
-import statistics
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,6 +29,10 @@ from urllib import parse
 from psycopg import ClientCursor
 from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
+
+from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
+from stock.figures import CALCULATION_FIELDS
+from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
 
 try:
     import orjson
@@ -50,12 +53,6 @@ TRANSITIONS = {
     "shipped": [("received", False)],
 }
 ADJUSTMENT_SIGNS = {"correction": 0, "damage": -1, "consumption": -1}
-EWMA_ALPHA = 0.3
-SPREAD_SAMPLE = 10
-MIN_RECEIPTS_FOR_LEARNED = 3
-ON_TIME_WINDOW_DAYS = 365
-# suppliers.models.MAX_LEAD_TIME_DAYS: learned figures are capped at it.
-MAX_LEAD_TIME_DAYS = 3650
 
 _pool = None
 # Called with (cursor, sql, params) before each statement when set (tests compare the statements).
@@ -96,31 +93,6 @@ LEVEL_COLUMNS = (
     '"stock_levels"."reorder_quantity", "stock_levels"."last_counted_at", '
     '"stock_levels"."reorder_calculation_id"'
 )
-CALCULATION_FIELDS = [
-    "calculation_id",
-    "computed_at",
-    "window_days",
-    "history_days",
-    "mean_daily_demand",
-    "demand_stddev",
-    "lead_time_days",
-    "lead_time_stddev_days",
-    "lead_time_source",
-    "supplier_id",
-    "review_days",
-    "service_level",
-    "z",
-    "previous_reorder_point",
-    "reorder_point",
-    "skipped_reason",
-    "method",
-    "seasonal_sample_days",
-    "seasonal_base_demand",
-    "seasonal_base_stddev",
-    "seasonal_window_total",
-    "seasonal_window_total_last_year",
-    "seasonal_trend",
-]
 # The app's rows (``stock.selectors.stock_level_rows``): the level's columns, then its
 # calculation's (its id from the level's own column).
 STOCK_PAGE_SQL = (
@@ -318,15 +290,6 @@ INSERT_LEAD_TIME_SQL = (
 UPDATE_SUPPLIER_SQL = (
     'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '
     '"receipts_count" = %s WHERE "suppliers"."supplier_id" = %s'
-)
-RECORD_COMPLETED_ORDER_SQL = (
-    'INSERT INTO "supplier_delivery_days" AS d ("supplier_id", "day", "completed_count", '
-    '"judged_count", "on_time_count", "in_full_count") VALUES (%s, %s, 1, %s, %s, %s) '
-    'ON CONFLICT ("supplier_id", "day") DO UPDATE SET '
-    '"completed_count" = d."completed_count" + 1, '
-    '"judged_count" = d."judged_count" + excluded."judged_count", '
-    '"on_time_count" = d."on_time_count" + excluded."on_time_count", '
-    '"in_full_count" = d."in_full_count" + excluded."in_full_count"'
 )
 _SHARE = (
     '(SELECT ((SUM(U0."{part}"))::numeric(12, 6) / (NULLIF(SUM(U0."{whole}"), 0))::numeric(12, '
@@ -1171,19 +1134,16 @@ def _lock_pairs(request, keys):
 
 
 def _learn_lead_time(request, *, supplier_id):
-    """``procurement.replenishment.learn_lead_time``, statement for statement."""
+    """``procurement.lead_times.learn_lead_time``, statement for statement."""
     request.sql("SAVEPOINT floor_supplier")
     _, declared, learned, count = request.sql(LOCK_SUPPLIER_SQL, [supplier_id]).fetchone()
     latest = request.sql(LATEST_DELIVERIES_SQL, [supplier_id]).fetchall()
-    lead_times = [
-        max(0.0, (delivered - approved).total_seconds() / 86400)
-        for approved, delivered, _ in latest
-    ]
+    lead_times = [lead_time_days(approved, delivered) for approved, delivered, _ in latest]
     if lead_times:
         previous = float(learned) if count and learned is not None else float(declared)
-        sample = lead_times[: min(count + 1, SPREAD_SAMPLE)]
-        spread = statistics.stdev(sample) if len(sample) >= MIN_RECEIPTS_FOR_LEARNED else 0.0
-        expected = EWMA_ALPHA * lead_times[0] + (1 - EWMA_ALPHA) * previous
+        expected, spread = learned_lead_time(
+            previous=previous, latest=lead_times[: min(count + 1, SPREAD_SAMPLE)]
+        )
         request.sql(
             UPDATE_SUPPLIER_SQL,
             [
@@ -1216,7 +1176,7 @@ def _learn_lead_time(request, *, supplier_id):
 
 
 def _record_completion(request, *, supplier_id, due, now):
-    """``procurement.replenishment.record_po_completion``: the day's totals, then the rates."""
+    """``procurement.lead_times.record_po_completion``: the day's totals, then the rates."""
     day = now.date()
     on_time = None if due is None else day <= due
     request.sql(
@@ -1226,8 +1186,8 @@ def _record_completion(request, *, supplier_id, due, now):
     request.sql(
         REFRESH_RATES_SQL,
         [
-            day - timedelta(days=ON_TIME_WINDOW_DAYS),
-            day - timedelta(days=ON_TIME_WINDOW_DAYS),
+            day - timedelta(days=RATE_WINDOW_DAYS),
+            day - timedelta(days=RATE_WINDOW_DAYS),
             supplier_id,
         ],
     )

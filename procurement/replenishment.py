@@ -1,309 +1,59 @@
-"""Replenishment: supplier lead times learned from receipts, delivery estimates, and reorder points
-computed from consumption.
+"""Reorder points computed from consumption: ``recalculate_reorder_points``.
 
-Lead times. A PO's actual lead time is ``first_received_at - approved_at`` in fractional days: the
-delivery that brings it its first goods. A supplier's expected lead time is an exponentially
-weighted average of its actual lead times in delivery order (alpha 0.3, seeded with the declared
-``lead_time_days``), updated incrementally at each first delivery; its spread is the sample
-standard deviation of the last 10 (0 until there are 3). Its on-time and in-full rates (POs moved
-to ``received`` in the last 365 days) come from daily totals (``suppliers.services``). Delivery
-estimates use the learned lead time once 3 receipts exist, the declared one before.
-
-Reorder points. Demand is ``consumption`` adjustments only, as a zero-filled daily series over the
-last ``window_days`` complete days (calendar days in ``TIME_ZONE``; today, being partial, is left
+Demand is ``consumption`` adjustments only, as a zero-filled daily series over the last
+``window_days`` complete days (calendar days in ``TIME_ZONE``; today, being partial, is left
 out), starting at the level's first adjustment of any reason if that is later. With d and s_d the
 mean and sample standard deviation of that series, L and s_L the lead time and its spread, and
 L' = L + review days: point = ceil(d*L' + z*sqrt(L'*s_d^2 + d^2*s_L^2)). With the seasonal
 method (``method``: ``auto`` picks it for a level with a year plus a window of history), d and s_d
-come from the same calendar days one year earlier, scaled by this year's trend (see
-``procurement.statistics``, where the formulas live).
+come from the same calendar days one year earlier, scaled by this year's trend. The formulas are
+in ``procurement.statistics``; the lead times come from ``procurement.lead_times``' figures.
+
+On PostgreSQL the stationary points are computed by the database, in the demand aggregate's
+own statement (``_points_sql``: the formula of ``statistics.reorder_point`` in ``float8``, the
+same IEEE operations in the same order, so the same numbers), and written set-based by
+``stock.services.set_reorder_points``. The seasonal method stays in Python (its year-earlier
+sample depends on each level's lead time): the levels with the history for it are computed by
+``python_results`` and written in the same statement. On SQLite (``make run``) every level is
+computed by ``python_results``, the reference the SQL is tested against.
 """
 
-import math
 import statistics
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
-from common.errors import InvalidInput, NotFound
-from integrations.events import SYSTEM_ACTOR, record_events
-from procurement.models import POLineItem, POStatus, PurchaseOrder, ReceiptStatus
+from common.errors import InvalidInput
+from procurement.models import POLineItem
 from procurement.selectors import latest_committed_lines, preferred_catalog_entries
 from procurement.statistics import (
+    CEIL_TOLERANCE,
     DAYS_PER_YEAR,
     MIN_HISTORY_DAYS,
+    MIN_LEAD_TIME_DAYS,
     Method,
     SeasonalDemand,
-    demand_statistics,
+    demand_figures,
+    effective_lead_time,
     reorder_point,
     seasonal_demand,
     seasonal_history_days,
     seasonal_sample,
 )
+from stock.figures import CALCULATION_INPUTS
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
-from stock.services import sync_alerts, sync_alerts_of
-from suppliers.models import MAX_LEAD_TIME_DAYS, Supplier
-from suppliers.services import (
-    rebuild_delivery_days,
-    record_completed_order,
-    record_lead_time_observation,
-    refresh_supplier_rates,
-    update_supplier_performance,
-)
+from stock.services import set_reorder_points
 
-EWMA_ALPHA = 0.3
-SPREAD_SAMPLE = 10
-MIN_RECEIPTS_FOR_LEARNED = 3
-ON_TIME_WINDOW_DAYS = 365
-MIN_LEAD_TIME_DAYS = 1.0
-BATCH_SIZE = 5000
 # The summary lists every level's result only for runs this small.
 RESULTS_LIMIT = 100
 METHODS = (Method.AUTO, Method.STATIONARY, Method.SEASONAL)
-
-
-# --- Lead times ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SupplierPerformance:
-    expected_lead_time_days: float
-    lead_time_stddev_days: float
-    on_time_rate: float | None
-    receipts_count: int
-
-
-def supplier_performance(*, declared_lead_time_days, receipts, now):
-    """Compute a supplier's performance from its receipts (pure).
-
-    ``receipts``: ``(approved_at, received_at, expected_delivery_date)`` in ``received_at`` order.
-    A receipt without an expected delivery date counts for the lead time, not for the on-time rate.
-    """
-    lead_times = [
-        _lead_time_days(approved_at, received_at) for approved_at, received_at, _ in receipts
-    ]
-    expected = float(declared_lead_time_days)
-    for actual in lead_times:
-        expected = EWMA_ALPHA * actual + (1 - EWMA_ALPHA) * expected
-    recent = lead_times[-SPREAD_SAMPLE:]
-    spread = statistics.stdev(recent) if len(recent) >= MIN_RECEIPTS_FOR_LEARNED else 0.0
-    since = now - timedelta(days=ON_TIME_WINDOW_DAYS)
-    judged = [
-        timezone.localdate(received_at) <= due
-        for _, received_at, due in receipts
-        if received_at >= since and due is not None
-    ]
-    return SupplierPerformance(
-        expected_lead_time_days=expected,
-        lead_time_stddev_days=spread,
-        on_time_rate=sum(judged) / len(judged) if judged else None,
-        receipts_count=len(lead_times),
-    )
-
-
-def refresh_supplier_performance(*, supplier_id, now=None, po_id=None):
-    """Recompute and store a supplier's performance from its whole history; returns it.
-
-    A repair and a seeding tool (``seed_demo``): receipts keep the figures up to date
-    incrementally (``learn_lead_time``, ``record_po_completion``) without reading the history.
-    Lead times come from each PO's first delivery (``first_received_at``, else ``received_at``
-    for POs received before receipts existed); the daily totals behind the 365-day rates are
-    rebuilt from the received POs. The supplier row is locked first. With ``po_id``, that PO's
-    actual lead time and the figures learned as of its delivery are kept as a row of the
-    supplier's lead-time history (``seed_demo`` rebuilds the history this way).
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        supplier = _lock_supplier(supplier_id)
-        receipts = list(
-            PurchaseOrder.objects.filter(
-                Q(first_received_at__isnull=False)
-                | Q(status=POStatus.RECEIVED, received_at__isnull=False),
-                supplier_id=supplier_id,
-                approved_at__isnull=False,
-            )
-            .annotate(delivered_at=Coalesce("first_received_at", "received_at"))
-            .order_by("delivered_at", "po_id")
-            .values_list("approved_at", "delivered_at", "expected_delivery_date", "po_id")
-        )
-        completed = PurchaseOrder.objects.filter(
-            supplier_id=supplier_id, status=POStatus.RECEIVED, received_at__isnull=False
-        ).values_list("received_at", "expected_delivery_date", "receipt_status")
-        rebuild_delivery_days(
-            supplier_id=supplier_id,
-            completed_orders=[
-                (
-                    timezone.localdate(received_at),
-                    _on_time(received_at, due),
-                    receipt_status != ReceiptStatus.CLOSED_SHORT,
-                )
-                for received_at, due, receipt_status in completed
-            ],
-        )
-        performance = supplier_performance(
-            declared_lead_time_days=supplier.lead_time_days,
-            receipts=[receipt[:3] for receipt in receipts],
-            now=now,
-        )
-        update_supplier_performance(
-            supplier_id=supplier_id,
-            expected_lead_time_days=performance.expected_lead_time_days,
-            lead_time_stddev_days=performance.lead_time_stddev_days,
-            receipts_count=performance.receipts_count,
-        )
-        refresh_supplier_rates(today=timezone.localdate(now), supplier_ids=[supplier_id])
-        position = next((i for i, r in enumerate(receipts) if r[3] == po_id), None)
-        if po_id is not None and position is not None:
-            approved_at, received_at, _, _ = receipts[position]
-            after = performance
-            if position < len(receipts) - 1:  # an earlier receipt: the figures as they were then
-                after = supplier_performance(
-                    declared_lead_time_days=supplier.lead_time_days,
-                    receipts=[receipt[:3] for receipt in receipts[: position + 1]],
-                    now=received_at,
-                )
-            record_lead_time_observation(
-                supplier_id=supplier_id,
-                po_id=po_id,
-                received_at=received_at,
-                actual_lead_time_days=max(0.0, (received_at - approved_at).total_seconds() / 86400),
-                expected_lead_time_days=after.expected_lead_time_days,
-                lead_time_stddev_days=after.lead_time_stddev_days,
-                receipts_count=after.receipts_count,
-            )
-    return performance
-
-
-def learn_lead_time(*, supplier_id):
-    """Fold the lead time of the supplier's latest first delivery into its figures.
-
-    Call it in the transaction of the receipt that brings a PO its first goods, after the PO is
-    saved with ``first_received_at``. Incremental and bounded: the EWMA moves from its stored
-    value, the spread reads the last ``SPREAD_SAMPLE`` first deliveries through
-    ``idx_po_supplier_first_receipt``; four statements (lock, read, update, the history row). The
-    supplier row is locked, so two receipts for one supplier are counted one after the other.
-    """
-    with transaction.atomic():
-        supplier = _lock_supplier(supplier_id)
-        latest = list(
-            PurchaseOrder.objects.filter(
-                supplier_id=supplier_id,
-                first_received_at__isnull=False,
-                approved_at__isnull=False,
-            )
-            .order_by("-first_received_at", "-po_id")
-            .values_list("approved_at", "first_received_at", "po_id")[:SPREAD_SAMPLE]
-        )
-        if not latest:
-            return
-        lead_times = [
-            _lead_time_days(approved_at, delivered_at) for approved_at, delivered_at, _ in latest
-        ]
-        count = supplier.receipts_count + 1
-        if supplier.receipts_count and supplier.expected_lead_time_days is not None:
-            previous = float(supplier.expected_lead_time_days)
-        else:
-            previous = float(supplier.lead_time_days)
-        spread_sample = lead_times[: min(count, SPREAD_SAMPLE)]
-        expected = EWMA_ALPHA * lead_times[0] + (1 - EWMA_ALPHA) * previous
-        spread = (
-            statistics.stdev(spread_sample)
-            if len(spread_sample) >= MIN_RECEIPTS_FOR_LEARNED
-            else 0.0
-        )
-        update_supplier_performance(
-            supplier_id=supplier_id,
-            expected_lead_time_days=expected,
-            lead_time_stddev_days=spread,
-            receipts_count=count,
-        )
-        # The supplier's lead-time history (its admin chart): this delivery and what was learned.
-        _, delivered_at, po_id = latest[0]
-        record_lead_time_observation(
-            supplier_id=supplier_id,
-            po_id=po_id,
-            received_at=delivered_at,
-            actual_lead_time_days=lead_times[0],
-            expected_lead_time_days=min(expected, MAX_LEAD_TIME_DAYS),
-            lead_time_stddev_days=min(spread, MAX_LEAD_TIME_DAYS),
-            receipts_count=count,
-        )
-
-
-def record_po_completion(*, po):
-    """Count a PO that has just moved to ``received`` in its supplier's daily totals (on time?
-    in full?) and refresh the supplier's 365-day rates: two statements, bounded."""
-    record_completed_order(
-        supplier_id=po.supplier_id,
-        day=timezone.localdate(po.received_at),
-        on_time=_on_time(po.received_at, po.expected_delivery_date),
-        in_full=po.receipt_status != ReceiptStatus.CLOSED_SHORT,
-    )
-    refresh_supplier_rates(today=timezone.localdate(po.received_at), supplier_ids=[po.supplier_id])
-
-
-def _lock_supplier(supplier_id):
-    supplier = (
-        Supplier.objects.select_for_update()
-        .only("supplier_id", "lead_time_days", "expected_lead_time_days", "receipts_count")
-        .filter(pk=supplier_id)
-        .first()
-    )
-    if supplier is None:
-        raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
-    return supplier
-
-
-def _lead_time_days(approved_at, delivered_at):
-    return max(0.0, (delivered_at - approved_at).total_seconds() / 86400)
-
-
-def _on_time(received_at, due):
-    """Whether a PO completed at ``received_at`` was on time; ``None`` without a due date."""
-    if due is None:
-        return None
-    return timezone.localdate(received_at) <= due
-
-
-def _lead_time(*, declared, learned, spread, receipts_count):
-    """(lead time, spread) in days: the learned figures once enough receipts exist."""
-    if receipts_count >= MIN_RECEIPTS_FOR_LEARNED and learned is not None:
-        return float(learned), float(spread or 0)
-    return float(declared), 0.0
-
-
-def expected_lead_time_days(supplier):
-    """The lead time, in fractional days, to expect from ``supplier`` for a delivery estimate."""
-    lead_time, _ = _lead_time(
-        declared=supplier.lead_time_days,
-        learned=supplier.expected_lead_time_days,
-        spread=supplier.lead_time_stddev_days,
-        receipts_count=supplier.receipts_count,
-    )
-    return lead_time
-
-
-def expected_delivery_date(*, supplier, at):
-    """The day of ``at`` (in ``TIME_ZONE``) plus the supplier's expected lead time rounded up to
-    whole days: a delivery promised within 7.2 days is expected on day 8, within 7 days on day 7.
-    The lead time is capped at ``MAX_LEAD_TIME_DAYS`` (what the database allows a supplier to
-    declare), so that no stored figure makes the date overflow; a date past 9999-12-31 is that
-    day."""
-    days = min(math.ceil(expected_lead_time_days(supplier)), MAX_LEAD_TIME_DAYS)
-    try:
-        return timezone.localdate(at) + timedelta(days=max(days, 0))
-    except OverflowError:
-        return date.max
-
-
-# --- Reorder points -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -328,13 +78,17 @@ class LevelResult:
 
     @property
     def outcome(self):
-        if self.reorder_point is None:
-            return "skipped"
-        if self.reorder_point > self.previous_reorder_point:
-            return "raised"
-        if self.reorder_point < self.previous_reorder_point:
-            return "lowered"
-        return "unchanged"
+        return _outcome(self.previous_reorder_point, self.reorder_point)
+
+
+def _outcome(previous, point):
+    if point is None:
+        return "skipped"
+    if point > previous:
+        return "raised"
+    if point < previous:
+        return "lowered"
+    return "unchanged"
 
 
 @dataclass
@@ -351,8 +105,50 @@ class RecalculationSummary:
     def total(self):
         return self.raised + self.lowered + self.unchanged + self.skipped
 
-    def count(self, result):
-        setattr(self, result.outcome, getattr(self, result.outcome) + 1)
+    def count(self, outcome):
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a run was asked, and when: the same for every level."""
+
+    now: datetime
+    window_days: int
+    service_level: float
+    review_days: int
+    z: float
+    method: str
+    location_id: uuid.UUID | None
+    item_type: str | None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        window_days=90,
+        service_level=0.95,
+        review_days=1,
+        location_id=None,
+        item_type=None,
+        now=None,
+        method=Method.AUTO,
+    ):
+        """The inputs of a run asked with ``recalculate_reorder_points``' arguments, checked;
+        ``InvalidInput`` for a bad one."""
+        _validate(window_days=window_days, service_level=service_level, review_days=review_days)
+        if method not in METHODS:
+            raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
+        return cls(
+            now=now or timezone.now(),
+            window_days=window_days,
+            service_level=service_level,
+            review_days=review_days,
+            z=statistics.NormalDist().inv_cdf(service_level),
+            method=method,
+            location_id=None if location_id is None else uuid.UUID(str(location_id)),
+            item_type=item_type,
+        )
 
 
 def recalculate_reorder_points(
@@ -373,75 +169,52 @@ def recalculate_reorder_points(
     earlier times the trend; a level without a year plus a window of history is skipped) or
     ``auto`` (seasonal where the history allows it, else stationary).
 
-    Reads: one aggregate query for the demand statistics of all levels, one for the lead-time
-    suppliers, one for the year-earlier figures of the levels the seasonal method may serve.
-    Writes, per batch of ``BATCH_SIZE`` levels in one transaction: lock the levels (pk order),
-    insert a ``ReorderPointCalculation`` per level, update the points and the levels'
-    latest-calculation pointer in one statement, sync alerts of the changed levels. A failure
-    leaves earlier batches applied, each whole; running again is harmless. ``dry_run`` writes
-    nothing and compares with the points as read. ``progress(done, total)`` is called per batch.
+    On PostgreSQL, reads: one query for the lead-time suppliers, and (method ``auto`` or
+    ``seasonal``) one for the levels with the history for the seasonal method, then for those
+    alone their demand and year-earlier figures. Writes: ``stock.services.set_reorder_points``
+    in one transaction, the stationary points computed in its statement from the demand
+    aggregate (a calculation row per level, the levels' points and latest-calculation pointers,
+    an event per point moved, the alerts of those levels synced). Running again is harmless.
+    ``dry_run`` writes nothing and compares with the points as read. ``progress(done, total)``
+    is called once the run is done.
     """
-    _validate(window_days=window_days, service_level=service_level, review_days=review_days)
-    if method not in METHODS:
-        raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
-    now = now or timezone.now()
-    z = statistics.NormalDist().inv_cdf(service_level)
-    levels = _demand_rows(
-        now=now, window_days=window_days, location_id=location_id, item_type=item_type
+    inputs = RunInputs.of(
+        window_days=window_days,
+        service_level=service_level,
+        review_days=review_days,
+        location_id=location_id,
+        item_type=item_type,
+        now=now,
+        method=method,
     )
-    suppliers = _lead_time_suppliers(location_id=location_id, item_type=item_type)
-    lead_times = {row.stock_id: _level_lead_time(row, suppliers=suppliers) for row in levels}
-    seasonal_inputs = {}
-    if method != Method.STATIONARY:
-        today = timezone.localdate(now)
-        samples = {
-            row.stock_id: seasonal_sample(
-                lead_time_days=lead_times[row.stock_id][1], review_days=review_days
-            )
-            for row in levels
-            if row.first_day is not None
-            and (today - row.first_day).days >= seasonal_history_days(window_days=window_days)
-        }
-        if samples:
-            seasonal_inputs = _seasonal_rows(
-                now=now,
-                window_days=window_days,
-                samples=samples,
-                location_id=location_id,
-                item_type=item_type,
-            )
-    results = [
-        _compute(
-            row,
-            lead_time=lead_times[row.stock_id],
-            seasonal_input=seasonal_inputs.get(row.stock_id),
-            method=method,
-            review_days=review_days,
-            z=z,
-        )
-        for row in levels
-    ]
-    summary = RecalculationSummary(dry_run=dry_run)
-    total = len(results)
-    if dry_run:
-        for result in results:
-            summary.count(result)
-        if progress:
-            progress(total, total)
+    suppliers = lead_time_suppliers(location_id=location_id, item_type=item_type)
+    if connection.vendor == "postgresql":
+        in_python = python_results(inputs, suppliers=suppliers, stock_ids=_seasonal_levels(inputs))
+        computed = _points_sql(inputs, suppliers=suppliers)
     else:
-        inputs = {"window_days": window_days, "review_days": review_days}
-        inputs |= {"service_level": service_level, "z": z, "computed_at": now}
-        final = []
-        for start in range(0, total, BATCH_SIZE):
-            applied = _apply_batch(results[start : start + BATCH_SIZE], inputs=inputs, now=now)
-            for result in applied:
-                summary.count(result)
-            final.extend(applied)
-            if progress:
-                progress(min(start + BATCH_SIZE, total), total)
-        results = final
+        in_python, computed = python_results(inputs, suppliers=suppliers), None
+    summary = RecalculationSummary(dry_run=dry_run)
+    if dry_run:
+        results = _dry_run(inputs, in_python, computed)
+        for result in results:
+            summary.count(result.outcome)
+    else:
+        written = set_reorder_points(
+            computed=computed,
+            rows=[input_row(result, inputs) for result in in_python],
+            location_id=inputs.location_id,
+            item_type=item_type,
+            now=inputs.now,
+        )
+        for point in written:
+            summary.count(_outcome(point.previous_reorder_point, point.reorder_point))
+        results = None
+        if summary.total <= RESULTS_LIMIT:
+            results = _stored_results([point.calculation_id for point in written])
     if summary.total <= RESULTS_LIMIT:
         summary.results = results
+    if progress:
+        progress(summary.total, summary.total)
     return summary
 
 
@@ -452,6 +225,174 @@ def _validate(*, window_days, service_level, review_days):
         raise InvalidInput("window_days must be at least 1.", field="window_days")
     if review_days < 0:
         raise InvalidInput("review_days cannot be negative.", field="review_days")
+
+
+def python_results(inputs, *, suppliers, stock_ids=None):
+    """The levels' results computed in Python from their demand rows (``_demand_rows``) and
+    ``suppliers`` (``lead_time_suppliers``): every level of the run's scope, or those of
+    ``stock_ids`` (none when it is empty). Writes nothing. Used for the seasonal method, on
+    SQLite, and as the reference the SQL of ``_points_sql`` is tested against."""
+    if stock_ids is not None and not stock_ids:
+        return []
+    levels = _demand_rows(
+        now=inputs.now,
+        window_days=inputs.window_days,
+        location_id=inputs.location_id,
+        item_type=inputs.item_type,
+        stock_ids=stock_ids,
+    )
+    lead_times = {row.stock_id: _level_lead_time(row, suppliers=suppliers) for row in levels}
+    seasonal_inputs = {}
+    if inputs.method != Method.STATIONARY:
+        today = timezone.localdate(inputs.now)
+        needed = seasonal_history_days(window_days=inputs.window_days)
+        samples = {
+            row.stock_id: seasonal_sample(
+                lead_time_days=lead_times[row.stock_id][1], review_days=inputs.review_days
+            )
+            for row in levels
+            if row.first_day is not None and (today - row.first_day).days >= needed
+        }
+        if samples:
+            seasonal_inputs = _seasonal_rows(
+                now=inputs.now,
+                window_days=inputs.window_days,
+                samples=samples,
+                location_id=inputs.location_id,
+                item_type=inputs.item_type,
+            )
+    return [
+        _compute(
+            row,
+            lead_time=lead_times[row.stock_id],
+            seasonal_input=seasonal_inputs.get(row.stock_id),
+            method=inputs.method,
+            review_days=inputs.review_days,
+            z=inputs.z,
+        )
+        for row in levels
+    ]
+
+
+def _seasonal_levels(inputs):
+    """The levels of the run with the history for the seasonal method (a first adjustment at
+    least a year plus a window ago), which ``python_results`` computes: none for the
+    stationary method. One query, an index probe per level (``idx_adjustment_stock_time``)."""
+    if inputs.method == Method.STATIONARY:
+        return []
+    today = timezone.localdate(inputs.now)
+    needed = seasonal_history_days(window_days=inputs.window_days)
+    # A first day at or before today - needed: an adjustment before the next day's start.
+    cutoff = timezone.make_aware(datetime.combine(today - timedelta(days=needed - 1), time.min))
+    where, params = level_filter(location_id=inputs.location_id, item_type=inputs.item_type)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.stock_id FROM stock_levels s WHERE {where} AND EXISTS ("
+            "SELECT 1 FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
+            "AND f.created_at < %s)",
+            [*params, cutoff],
+        )
+        return [_uuid(stock_id) for (stock_id,) in cursor]
+
+
+def input_row(result, inputs):
+    """A result as ``stock.services.set_reorder_points`` takes it (``CALCULATION_INPUTS``)."""
+    seasonal = result.seasonal
+    values = {
+        "stock_id": result.stock_id,
+        "computed_at": inputs.now,
+        "window_days": inputs.window_days,
+        "history_days": result.history_days,
+        "mean_daily_demand": result.mean_daily_demand,
+        "demand_stddev": result.demand_stddev,
+        "lead_time_days": result.lead_time_days,
+        "lead_time_stddev_days": result.lead_time_stddev_days,
+        "lead_time_source": _plain(result.lead_time_source),
+        "supplier_id": result.supplier_id,
+        "review_days": inputs.review_days,
+        "service_level": inputs.service_level,
+        "z": inputs.z,
+        "reorder_point": result.reorder_point,
+        "skipped_reason": _plain(result.skipped_reason),
+        "method": _plain(result.method),
+        "seasonal_sample_days": seasonal and seasonal.sample_days,
+        "seasonal_base_demand": seasonal and seasonal.base_mean,
+        "seasonal_base_stddev": seasonal and seasonal.base_stddev,
+        "seasonal_window_total": seasonal and seasonal.window_total,
+        "seasonal_window_total_last_year": seasonal and seasonal.window_total_last_year,
+        "seasonal_trend": seasonal and seasonal.trend,
+    }
+    return tuple(values[name] for name in CALCULATION_INPUTS)
+
+
+def _plain(choice):
+    """A choice's value as a plain ``str`` (psycopg would write an enum's name)."""
+    return None if choice is None else str(choice)
+
+
+def _result(values):
+    """A ``LevelResult`` from a calculation's columns with its level's item type, location and
+    previous point."""
+    seasonal = None
+    if values["seasonal_sample_days"] is not None:
+        seasonal = SeasonalDemand(
+            sample_days=values["seasonal_sample_days"],
+            base_mean=values["seasonal_base_demand"],
+            base_stddev=values["seasonal_base_stddev"],
+            window_total=values["seasonal_window_total"],
+            window_total_last_year=values["seasonal_window_total_last_year"],
+            trend=values["seasonal_trend"],
+        )
+    return LevelResult(
+        stock_id=_uuid(values["stock_id"]),
+        item_type=values["item_type"],
+        location_id=_uuid(values["location_id"]),
+        previous_reorder_point=values["previous_reorder_point"],
+        reorder_point=values["reorder_point"],
+        skipped_reason=values["skipped_reason"],
+        history_days=values["history_days"],
+        mean_daily_demand=values["mean_daily_demand"],
+        demand_stddev=values["demand_stddev"],
+        lead_time_days=values["lead_time_days"],
+        lead_time_stddev_days=values["lead_time_stddev_days"],
+        lead_time_source=values["lead_time_source"],
+        supplier_id=None if values["supplier_id"] is None else _uuid(values["supplier_id"]),
+        method=values["method"],
+        seasonal=seasonal,
+    )
+
+
+def _stored_results(calculation_ids):
+    """The results of a small run, read back from the calculations it stored (one query)."""
+    rows = (
+        ReorderPointCalculation.objects.filter(pk__in=calculation_ids)
+        .order_by("stock_id")
+        .values(
+            *CALCULATION_INPUTS,
+            "previous_reorder_point",
+            item_type=F("stock__item_type"),
+            location_id=F("stock__location_id"),
+        )
+    )
+    return [_result(values) for values in rows]
+
+
+def _dry_run(inputs, in_python, computed):
+    """The results of a run without writing: the SQL's rows (PostgreSQL) for the levels that
+    ``in_python`` does not hold, measured against the points as read."""
+    results = {result.stock_id: result for result in in_python}
+    if computed is not None:
+        sql, params = computed
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} ORDER BY d.stock_id", params)
+            names = [column.name for column in cursor.description]
+            for row in cursor:
+                values = dict(zip(names, row, strict=True))
+                stock_id = _uuid(values["stock_id"])
+                if stock_id not in results:
+                    values["previous_reorder_point"] = values["current_reorder_point"]
+                    results[stock_id] = _result(values)
+    return [results[stock_id] for stock_id in sorted(results, key=str)]
 
 
 @dataclass(frozen=True)
@@ -467,17 +408,27 @@ class _DemandRow:
     first_day: date | None = None
 
 
-def _demand_rows(*, now, window_days, location_id, item_type):
-    """One query: every selected level with its reorder point, first adjustment day and the sum
-    and sum of squares of its daily consumption totals over the window. Portable SQL (PostgreSQL
-    and SQLite); the day of a timestamp comes from the backend's own TruncDate SQL."""
-    tzname = timezone.get_current_timezone_name()
+def _window(now, window_days):
+    """(today, the window's first day, its start and end as aware datetimes)."""
     today = timezone.localdate(now)
     window_start_day = today - timedelta(days=window_days)
     start = timezone.make_aware(datetime.combine(window_start_day, time.min))
     end = timezone.make_aware(datetime.combine(today, time.min))
+    return today, window_start_day, start, end
+
+
+def _demand_sql(*, now, window_days, location_id, item_type, stock_ids=None):
+    """The demand aggregate, ``(sql, params)``: every selected level (``s``) with its reorder
+    point, first adjustment day and the sum and sum of squares of its daily consumption totals
+    over the window. Portable SQL (PostgreSQL and SQLite); the day of a timestamp comes from the
+    backend's own TruncDate SQL. ``stock_ids`` narrows it to those levels (PostgreSQL)."""
+    tzname = timezone.get_current_timezone_name()
+    _, _, start, end = _window(now, window_days)
     ops = connection.ops
     where, level_params = level_filter(location_id=location_id, item_type=item_type)
+    if stock_ids is not None:
+        where += " AND s.stock_id = ANY(%s::uuid[])"
+        level_params = [*level_params, list(stock_ids)]
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     first_sql, first_params = ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
@@ -506,7 +457,6 @@ def _demand_rows(*, now, window_days, location_id, item_type):
             GROUP BY daily.stock_id
         ) d ON d.stock_id = s.stock_id
         WHERE {where}
-        ORDER BY s.stock_id
     """
     params = [
         *first_params,
@@ -517,9 +467,23 @@ def _demand_rows(*, now, window_days, location_id, item_type):
         *level_params,
         *level_params,
     ]
+    return sql, params
+
+
+def _demand_rows(*, now, window_days, location_id, item_type, stock_ids=None):
+    """The demand aggregate's rows (``_demand_sql``, one query), in ``stock_id`` order, with
+    each level's days of history."""
+    today, window_start_day, _, _ = _window(now, window_days)
+    sql, params = _demand_sql(
+        now=now,
+        window_days=window_days,
+        location_id=location_id,
+        item_type=item_type,
+        stock_ids=stock_ids,
+    )
     rows = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"{sql} ORDER BY s.stock_id", params)
         for stock_id, item, location, point, first_day, total, total_sq in cursor:
             if first_day is None:
                 history = 0
@@ -541,14 +505,21 @@ def _demand_rows(*, now, window_days, location_id, item_type):
     return rows
 
 
-def _lead_time_suppliers(*, location_id, item_type):
-    """One query: the supplier of the latest committed PO line (by ``approved_at``) per
-    (item_type, location_id) and per item_type, with the supplier's lead-time figures.
+class _Suppliers(NamedTuple):
+    """The lead-time rows ``(supplier_id, declared, learned, spread, receipts_count)`` a level
+    may take its lead time from, by kind: ``catalog`` by item type, ``location`` by
+    (item type, location), ``item_type`` by item type."""
 
-    Returns ``{(item_type, location_id): row, item_type: row}``; ``row`` = (supplier_id, declared,
-    learned, spread, receipts_count). And ``{("catalog", item_type): row}`` for the item types
-    with a preferred catalog supplier (one more query): its entry's ``lead_time_days`` as the
-    declared figure (then never the learned one), else the supplier's figures."""
+    catalog: dict
+    location: dict
+    item_type: dict
+
+
+def lead_time_suppliers(*, location_id, item_type):
+    """One query: the supplier of the latest committed PO line (by ``approved_at``) per
+    (item_type, location_id) and per item_type, with the supplier's lead-time figures; and one
+    more for the item types with a preferred catalog supplier: its entry's ``lead_time_days`` as
+    the declared figure (then never the learned one), else the supplier's figures."""
     lines = POLineItem.objects.all()
     if location_id is not None or item_type is not None:
         levels = StockLevel.objects.all()
@@ -567,37 +538,50 @@ def _lead_time_suppliers(*, location_id, item_type):
             "purchase_order__supplier__receipts_count",
         ],
     )
+    suppliers = _Suppliers(catalog={}, location={}, item_type={})
+    for key, row in found.items():
+        if isinstance(key, tuple):
+            suppliers.location[key] = row
+        else:
+            suppliers.item_type[key] = row
     entries = preferred_catalog_entries(item_types=[item_type] if item_type is not None else None)
     for entry in entries:
         supplier = entry.supplier
         own = entry.lead_time_days is not None
-        found[("catalog", entry.item_type)] = (
+        suppliers.catalog[entry.item_type] = (
             entry.supplier_id,
             entry.lead_time_days if own else supplier.lead_time_days,
             None if own else supplier.expected_lead_time_days,
             None if own else supplier.lead_time_stddev_days,
             0 if own else supplier.receipts_count,
         )
-    return found
+    return suppliers
+
+
+def _planned(supplier):
+    """(supplier_id, lead time, spread) a supplier's lead-time row plans with."""
+    supplier_id, declared, learned, learned_spread, receipts_count = supplier
+    lead_time, spread = effective_lead_time(
+        declared=declared, learned=learned, spread=learned_spread, receipts_count=receipts_count
+    )
+    return supplier_id, max(lead_time, MIN_LEAD_TIME_DAYS), spread
+
+
+def _default_lead_time():
+    return max(float(settings.DEFAULT_LEAD_TIME_DAYS), MIN_LEAD_TIME_DAYS)
 
 
 def _level_lead_time(row, *, suppliers):
     """(supplier_id, lead time, spread, source) of a level: the preferred catalog supplier of its
     item type first, else its latest committed supplier's (same location, else same item)."""
-    supplier, source = suppliers.get(("catalog", row.item_type)), LeadTimeSource.CATALOG
-    if supplier is None:
-        supplier, source = suppliers.get((row.item_type, row.location_id)), LeadTimeSource.LOCATION
-    if supplier is None:
-        supplier, source = suppliers.get(row.item_type), LeadTimeSource.ITEM_TYPE
-    if supplier is None:
-        supplier_id, source = None, LeadTimeSource.DEFAULT
-        lead_time, spread = float(settings.DEFAULT_LEAD_TIME_DAYS), 0.0
-    else:
-        supplier_id, declared, learned, learned_spread, receipts_count = supplier
-        lead_time, spread = _lead_time(
-            declared=declared, learned=learned, spread=learned_spread, receipts_count=receipts_count
-        )
-    return supplier_id, max(lead_time, MIN_LEAD_TIME_DAYS), spread, source
+    for source, supplier in (
+        (LeadTimeSource.CATALOG, suppliers.catalog.get(row.item_type)),
+        (LeadTimeSource.LOCATION, suppliers.location.get((row.item_type, row.location_id))),
+        (LeadTimeSource.ITEM_TYPE, suppliers.item_type.get(row.item_type)),
+    ):
+        if supplier is not None:
+            return (*_planned(supplier), source)
+    return None, _default_lead_time(), 0.0, LeadTimeSource.DEFAULT
 
 
 def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
@@ -624,14 +608,9 @@ def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
     elif method == Method.SEASONAL:
         used, skipped = Method.SEASONAL, SkipReason.NO_SEASONAL_HISTORY
     if used == Method.STATIONARY:
-        if row.history_days < MIN_HISTORY_DAYS:
-            skipped = SkipReason.SHORT_HISTORY
-        elif row.total <= 0:
-            skipped = SkipReason.NO_DEMAND
-        else:
-            mean, stddev = demand_statistics(
-                history_days=row.history_days, total=row.total, total_sq=row.total_sq
-            )
+        skipped, mean, stddev = demand_figures(
+            history_days=row.history_days, total=row.total, total_sq=row.total_sq
+        )
     if skipped is None:
         point = reorder_point(
             mean_daily_demand=mean,
@@ -647,7 +626,7 @@ def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
         location_id=row.location_id,
         previous_reorder_point=row.reorder_point,
         reorder_point=point,
-        skipped_reason=skipped,
+        skipped_reason=None if skipped is None else SkipReason(skipped),
         history_days=row.history_days,
         mean_daily_demand=mean,
         demand_stddev=stddev,
@@ -658,6 +637,135 @@ def _compute(row, *, lead_time, seasonal_input, method, review_days, z):
         method=used,
         seasonal=seasonal,
     )
+
+
+# The lead-time rows of ``_Suppliers`` as arrays: kind -> (its key columns, their types).
+_LEAD_TIME_KEYS = {
+    "catalog": (("item_type",), ("text",)),
+    "location": (("item_type", "location_id"), ("text", "uuid")),
+    "item_type": (("item_type",), ("text",)),
+}
+
+
+def _points_sql(inputs, *, suppliers):
+    """The stationary points of every level of the run computed by the database, ``(sql,
+    params)``: the demand aggregate (``_demand_sql``) joined to the levels' lead times (from
+    ``suppliers``, passed as arrays) and put through the formulas of
+    ``statistics.demand_figures`` and ``statistics.reorder_point`` in ``float8``, operation for
+    operation (``power`` is C's ``pow``, as Python's ``**``), so that every figure is the
+    float Python computes. Columns: ``CALCULATION_INPUTS``, and the level's item type,
+    location and current point (``current_reorder_point``). With the ``seasonal`` method, every
+    level is skipped (``no_seasonal_history``): those with the history for it are computed in
+    Python (``python_results``), whose rows replace these."""
+    today, window_start_day, _, _ = _window(inputs.now, inputs.window_days)
+    demand_sql, demand_params = _demand_sql(
+        now=inputs.now,
+        window_days=inputs.window_days,
+        location_id=inputs.location_id,
+        item_type=inputs.item_type,
+    )
+    joins, join_params, kinds = [], [], []
+    for kind, (keys, types) in _LEAD_TIME_KEYS.items():
+        rows = getattr(suppliers, kind)
+        planned = [
+            (*(key if isinstance(key, tuple) else (key,)), *_planned(row))
+            for key, row in rows.items()
+        ]
+        columns = [*keys, "supplier_id", "lead", "spread"]
+        arrays = ", ".join(f"%s::{t}[]" for t in (*types, "uuid", "float8", "float8"))
+        on = " AND ".join(f"lt_{kind}.{key} = d.{key}" for key in keys)
+        joins.append(f"LEFT JOIN unnest({arrays}) AS lt_{kind} ({', '.join(columns)}) ON {on}")
+        join_params += [list(values) for values in zip(*planned, strict=True)] or [
+            [] for _ in columns
+        ]
+        kinds.append(kind)
+
+    def pick(column, default):
+        whens = " ".join(
+            f"WHEN lt_{kind}.item_type IS NOT NULL THEN {column(kind)}" for kind in kinds
+        )
+        return f"CASE {whens} ELSE {default} END"
+
+    seasonal = inputs.method == Method.SEASONAL
+    # The aggregate is materialized: inlined, its first-day subquery would be evaluated once
+    # per reference to ``first_day`` (PostgreSQL copies a subquery's expression into each).
+    sql = f"""
+        WITH d AS MATERIALIZED ({demand_sql})
+        SELECT d.stock_id, d.item_type, d.location_id, d.reorder_point AS current_reorder_point,
+               %s::timestamptz AS computed_at, %s::integer AS window_days, h.history_days,
+               COALESCE(m.mean, 0.0::float8) AS mean_daily_demand,
+               COALESCE(v.stddev, 0.0::float8) AS demand_stddev,
+               lt.lead AS lead_time_days, lt.spread AS lead_time_stddev_days,
+               lt.source AS lead_time_source, lt.supplier_id,
+               %s::integer AS review_days, %s::float8 AS service_level, %s::float8 AS z,
+               CASE WHEN k.skipped IS NULL THEN GREATEST(0::float8, ceil(
+                   m.mean * (lt.lead + %s::float8)
+                   + %s::float8 * sqrt((lt.lead + %s::float8) * power(v.stddev, 2::float8)
+                                       + power(m.mean, 2::float8) * power(lt.spread, 2::float8))
+                   - %s::float8))::integer
+               END AS reorder_point,
+               k.skipped AS skipped_reason, %s::text AS method,
+               NULL::integer AS seasonal_sample_days, NULL::float8 AS seasonal_base_demand,
+               NULL::float8 AS seasonal_base_stddev, NULL::integer AS seasonal_window_total,
+               NULL::integer AS seasonal_window_total_last_year, NULL::float8 AS seasonal_trend
+        FROM d
+        {" ".join(joins)}
+        CROSS JOIN LATERAL (
+            SELECT {pick(lambda kind: f"lt_{kind}.supplier_id", "NULL::uuid")} AS supplier_id,
+                   {pick(lambda kind: f"lt_{kind}.lead", "%s::float8")} AS lead,
+                   {pick(lambda kind: f"lt_{kind}.spread", "0.0::float8")} AS spread,
+                   {pick(lambda kind: f"'{kind}'", "'default'")}::text AS source
+        ) lt
+        CROSS JOIN LATERAL (
+            SELECT GREATEST(CASE WHEN d.first_day IS NULL THEN 0
+                                 ELSE %s::date - GREATEST(d.first_day, %s::date) END, 0)
+                       AS history_days,
+                   COALESCE(d.total, 0) AS total, COALESCE(d.total_sq, 0) AS total_sq
+        ) h
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN %s THEN %s::text
+                        WHEN h.history_days < %s THEN %s::text
+                        WHEN h.total <= 0 THEN %s::text END AS skipped
+        ) k
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN k.skipped IS NULL
+                        THEN h.total::float8 / h.history_days::float8 END AS mean
+        ) m
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN k.skipped IS NULL THEN
+                       CASE WHEN h.history_days < 2 THEN 0.0::float8
+                            ELSE sqrt(GREATEST(
+                                (h.total_sq::float8 - h.history_days::float8 * m.mean * m.mean)
+                                / (h.history_days - 1)::float8,
+                                0.0::float8))
+                       END
+                   END AS stddev
+        ) v
+    """
+    review = float(inputs.review_days)
+    params = [
+        *demand_params,
+        inputs.now,
+        inputs.window_days,
+        inputs.review_days,
+        inputs.service_level,
+        inputs.z,
+        review,
+        inputs.z,
+        review,
+        CEIL_TOLERANCE,
+        Method.SEASONAL if seasonal else Method.STATIONARY,
+        *join_params,
+        _default_lead_time(),
+        today,
+        window_start_day,
+        seasonal,
+        SkipReason.NO_SEASONAL_HISTORY.value,
+        MIN_HISTORY_DAYS,
+        SkipReason.SHORT_HISTORY.value,
+        SkipReason.NO_DEMAND.value,
+    ]
+    return sql, params
 
 
 def level_filter(*, location_id, item_type):
@@ -741,217 +849,6 @@ def _seasonal_rows(*, now, window_days, samples, location_id, item_type):
                 entry[1] += units
                 entry[2] += units * units
     return {stock_id: tuple(entry) for stock_id, entry in figures.items()}
-
-
-_CALCULATION_COLUMNS = (
-    "calculation_id",
-    "stock_id",
-    "computed_at",
-    "window_days",
-    "review_days",
-    "service_level",
-    "z",
-    "history_days",
-    "mean_daily_demand",
-    "demand_stddev",
-    "lead_time_days",
-    "lead_time_stddev_days",
-    "lead_time_source",
-    "supplier_id",
-    "previous_reorder_point",
-    "reorder_point",
-    "skipped_reason",
-    "method",
-    "seasonal_sample_days",
-    "seasonal_base_demand",
-    "seasonal_base_stddev",
-    "seasonal_window_total",
-    "seasonal_window_total_last_year",
-    "seasonal_trend",
-)
-# Binary COPY: no text formatting or escaping of each value; the types are the columns' own.
-_CALCULATION_TYPES = (
-    "uuid",
-    "uuid",
-    "timestamptz",
-    "int4",
-    "int4",
-    "float8",
-    "float8",
-    "int4",
-    "float8",
-    "float8",
-    "float8",
-    "float8",
-    "text",
-    "uuid",
-    "int4",
-    "int4",
-    "text",
-    "text",
-    "int4",
-    "float8",
-    "float8",
-    "int4",
-    "int4",
-    "float8",
-)
-_COPY_CALCULATIONS_SQL = (
-    f"COPY reorder_point_calculations ({', '.join(_CALCULATION_COLUMNS)}) "
-    "FROM STDIN (FORMAT BINARY)"
-)
-# Each level takes its calculation's point when it has one (the point is unchanged when it is
-# the same, the level keeps its point when the calculation skipped it) and points to it.
-_UPDATE_LEVELS_FROM_CALCULATIONS_SQL = """
-    UPDATE stock_levels AS s
-    SET reorder_point = COALESCE(c.reorder_point, s.reorder_point),
-        reorder_calculation_id = c.calculation_id
-    FROM reorder_point_calculations AS c
-    WHERE c.calculation_id = ANY(%s::uuid[]) AND s.stock_id = c.stock_id
-"""
-_LOCK_BATCH_SQL = (
-    "SELECT stock_id, reorder_point FROM stock_levels WHERE stock_id = ANY(%s::uuid[]) "
-    "ORDER BY stock_id FOR UPDATE"
-)
-
-
-def _apply_batch(batch, *, inputs, now):
-    """Store and apply one batch in one transaction; returns the results measured against the
-    locked (current) points. Five statements at most, whatever the batch's size.
-
-    On PostgreSQL: one ``SELECT ... FOR UPDATE``, the calculations written with a binary
-    ``COPY`` (no model instances), the levels updated from them with one ``UPDATE ... FROM``, the
-    alerts of the changed levels synced from their rows in two statements. Elsewhere (SQLite, for
-    ``make run``), the ORM."""
-    if connection.vendor != "postgresql":
-        return _apply_batch_portable(batch, inputs=inputs, now=now)
-    by_id = {result.stock_id: result for result in batch}
-    fixed = (
-        inputs["computed_at"],
-        inputs["window_days"],
-        inputs["review_days"],
-        inputs["service_level"],
-        inputs["z"],
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_LOCK_BATCH_SQL, [list(by_id)])
-        locked = cursor.fetchall()
-        applied, rows, calculation_ids, changed = [], [], [], []
-        for stock_id, point in locked:
-            result = by_id[_uuid(stock_id)]
-            if result.previous_reorder_point != point:
-                result = replace(result, previous_reorder_point=point)
-            calculation_id = uuid.uuid4()
-            rows.append(
-                (
-                    calculation_id,
-                    result.stock_id,
-                    *fixed,
-                    result.history_days,
-                    result.mean_daily_demand,
-                    result.demand_stddev,
-                    result.lead_time_days,
-                    result.lead_time_stddev_days,
-                    _plain(result.lead_time_source),
-                    result.supplier_id,
-                    result.previous_reorder_point,
-                    result.reorder_point,
-                    _plain(result.skipped_reason),
-                    result.method,
-                    *_seasonal_columns(result.seasonal),
-                )
-            )
-            if result.outcome in ("raised", "lowered"):
-                changed.append(result.stock_id)
-            calculation_ids.append(calculation_id)
-            applied.append(result)
-        if rows:
-            with cursor.cursor.copy(_COPY_CALCULATIONS_SQL) as copy:
-                copy.set_types(_CALCULATION_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-            cursor.execute(_UPDATE_LEVELS_FROM_CALCULATIONS_SQL, [calculation_ids])
-            _record_point_changes(changed)
-            sync_alerts_of(stock_ids=changed, now=now)
-    return applied
-
-
-def _seasonal_columns(seasonal):
-    """The seasonal figures in ``_CALCULATION_COLUMNS`` order (all None for the stationary)."""
-    if seasonal is None:
-        return (None,) * 6
-    return (
-        seasonal.sample_days,
-        seasonal.base_mean,
-        seasonal.base_stddev,
-        seasonal.window_total,
-        seasonal.window_total_last_year,
-        seasonal.trend,
-    )
-
-
-def _plain(choice):
-    """A choice's value as a plain ``str`` (psycopg would write an enum's name)."""
-    return None if choice is None else str(choice)
-
-
-def _apply_batch_portable(batch, *, inputs, now):
-    by_id = {result.stock_id: result for result in batch}
-    with transaction.atomic():
-        levels = list(
-            StockLevel.objects.select_for_update()
-            .filter(pk__in=list(by_id))
-            .only("stock_id", "quantity_on_hand", "reorder_point")
-            .order_by("stock_id")
-        )
-        applied, calculations, changed = [], [], []
-        for level in levels:
-            result = by_id[level.stock_id]
-            result = replace(result, previous_reorder_point=level.reorder_point)
-            calculation = ReorderPointCalculation(
-                calculation_id=uuid.uuid4(),
-                stock_id=level.stock_id,
-                history_days=result.history_days,
-                mean_daily_demand=result.mean_daily_demand,
-                demand_stddev=result.demand_stddev,
-                lead_time_days=result.lead_time_days,
-                lead_time_stddev_days=result.lead_time_stddev_days,
-                lead_time_source=result.lead_time_source,
-                supplier_id=result.supplier_id,
-                previous_reorder_point=result.previous_reorder_point,
-                reorder_point=result.reorder_point,
-                skipped_reason=result.skipped_reason,
-                method=result.method,
-                **dict(
-                    zip(_CALCULATION_COLUMNS[-6:], _seasonal_columns(result.seasonal), strict=True)
-                ),
-                **inputs,
-            )
-            calculations.append(calculation)
-            level.reorder_calculation_id = calculation.calculation_id
-            if result.outcome in ("raised", "lowered"):
-                level.reorder_point = result.reorder_point
-                changed.append(level)
-            applied.append(result)
-        if levels:
-            ReorderPointCalculation.objects.bulk_create(calculations)
-            StockLevel.objects.bulk_update(
-                levels, ["reorder_point", "reorder_calculation"], batch_size=500
-            )
-            _record_point_changes([level.stock_id for level in changed])
-            sync_alerts(levels=changed, now=now)
-    return applied
-
-
-def _record_point_changes(stock_ids):
-    """A ``stock_level.reorder_point_changed`` event per level whose point moved (one read of
-    the levels, one ``INSERT``)."""
-    record_events(
-        entity="stock_level",
-        action="reorder_point_changed",
-        objects=[StockLevel(stock_id=stock_id) for stock_id in stock_ids],
-        actor=SYSTEM_ACTOR,
-    )
 
 
 def _uuid(value):

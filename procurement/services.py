@@ -24,6 +24,7 @@ from common.currency import clean_currency
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from integrations.events import record_events
+from procurement.lead_times import expected_delivery_date, learn_lead_time, record_po_completion
 from procurement.models import (
     ADD_PERMISSION,
     APPROVE_PERMISSION,
@@ -44,11 +45,6 @@ from procurement.models import (
     approver_name_fits,
     in_machine_order,
     transition_to,
-)
-from procurement.replenishment import (
-    expected_delivery_date,
-    learn_lead_time,
-    record_po_completion,
 )
 from procurement.selectors import latest_committed_lines, preferred_catalog_entries
 from stock.models import AdjustmentReason

@@ -32,10 +32,12 @@ from django.utils import timezone
 
 from common.errors import InvalidInput
 from procurement.models import POLineItem
-from procurement.replenishment import MIN_LEAD_TIME_DAYS, MIN_RECEIPTS_FOR_LEARNED, level_filter
+from procurement.replenishment import level_filter
 from procurement.selectors import latest_committed_lines
 from procurement.statistics import (
     DAYS_PER_YEAR,
+    MIN_LEAD_TIME_DAYS,
+    MIN_RECEIPTS_FOR_LEARNED,
     MIN_SEASONAL_SAMPLE_DAYS,
     Method,
     ReplayOutcome,

@@ -10,11 +10,19 @@ year earlier (the ``sample``: the L' days to come, widened evenly on both sides 
 of days) and multiplied by this year's trend, the demand of the last window over the demand of
 the same window one year earlier.
 
+Lead times: a supplier's expected lead time is an exponentially weighted average of its actual
+lead times in delivery order (``EWMA_ALPHA``, seeded with the declared lead time); its spread is
+the sample standard deviation of the last ``SPREAD_SAMPLE`` (0 until there are
+``MIN_RECEIPTS_FOR_LEARNED``). The reads and writes are in ``procurement.lead_times``.
+
 The policy replay (``replay_policy``) is the day-by-day arithmetic of the simulator: the data
 reads and the choice of inputs are in ``procurement.simulation``.
+
+Pure: no Django import, so that ``bench/floor.py`` imports these instead of copying them.
 """
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -25,6 +33,11 @@ DAYS_PER_YEAR = 365
 # simulator showed the noise of the sample mean costing several points of service level.
 MIN_SEASONAL_SAMPLE_DAYS = 28
 MIN_HISTORY_DAYS = 14
+EWMA_ALPHA = 0.3
+SPREAD_SAMPLE = 10
+MIN_RECEIPTS_FOR_LEARNED = 3
+# A level's lead time is never taken below this (a same-day supplier still needs the night).
+MIN_LEAD_TIME_DAYS = 1.0
 
 
 class Method:
@@ -52,6 +65,47 @@ def reorder_point(
     d, covered = mean_daily_demand, lead_time_days + review_days
     safety = z * math.sqrt(covered * demand_stddev**2 + d**2 * lead_time_stddev_days**2)
     return max(0, math.ceil(d * covered + safety - CEIL_TOLERANCE))
+
+
+def demand_figures(*, history_days, total, total_sq):
+    """(skipped reason or None, mean, standard deviation) of a level's stationary demand: a level
+    with fewer than ``MIN_HISTORY_DAYS`` days of history, or no consumption, is skipped (its
+    figures are 0). The reasons are ``stock.models.SkipReason``'s values."""
+    if history_days < MIN_HISTORY_DAYS:
+        return "short_history", 0.0, 0.0
+    if total <= 0:
+        return "no_demand", 0.0, 0.0
+    mean, stddev = demand_statistics(history_days=history_days, total=total, total_sq=total_sq)
+    return None, mean, stddev
+
+
+def lead_time_days(approved_at, delivered_at):
+    """A delivery's actual lead time in fractional days (never negative)."""
+    return max(0.0, (delivered_at - approved_at).total_seconds() / 86400)
+
+
+def learned_lead_time(*, previous, latest):
+    """(expected lead time, spread) after one more delivery: ``previous`` is the expected lead
+    time before it, ``latest`` the lead times of the latest deliveries, newest first (the new one
+    first), at most ``SPREAD_SAMPLE`` of them."""
+    expected = EWMA_ALPHA * latest[0] + (1 - EWMA_ALPHA) * previous
+    return expected, lead_time_spread(latest)
+
+
+def lead_time_spread(lead_times):
+    """The sample standard deviation of ``lead_times``; 0 with fewer than
+    ``MIN_RECEIPTS_FOR_LEARNED``."""
+    if len(lead_times) < MIN_RECEIPTS_FOR_LEARNED:
+        return 0.0
+    return statistics.stdev(lead_times)
+
+
+def effective_lead_time(*, declared, learned, spread, receipts_count):
+    """(lead time, spread) in days to plan with: the learned figures once
+    ``MIN_RECEIPTS_FOR_LEARNED`` receipts exist, else the declared lead time without spread."""
+    if receipts_count >= MIN_RECEIPTS_FOR_LEARNED and learned is not None:
+        return float(learned), float(spread or 0)
+    return float(declared), 0.0
 
 
 def seasonal_sample(*, lead_time_days, review_days):

@@ -3,19 +3,19 @@ functions: what ``StockLevelSerializer`` and ``ReorderAlertSerializer`` (the sch
 bodies) return, byte for byte, without serializer fields or model instances."""
 
 from common.presenting import datetime_text, text
-from stock.selectors import CALCULATION_COLUMNS
+from stock.figures import CALCULATION_FIELDS
 
 # How each column of a calculation is written (``None``: as it comes, a number or a choice).
 _FORMATS = tuple(
     {"computed_at": datetime_text, "calculation_id": text, "supplier_id": text}.get(name)
-    for name in CALCULATION_COLUMNS
+    for name in CALCULATION_FIELDS
 )
 
 
 def _calculation(values):
     return {
         name: value if format_ is None else format_(value)
-        for name, format_, value in zip(CALCULATION_COLUMNS, _FORMATS, values, strict=True)
+        for name, format_, value in zip(CALCULATION_FIELDS, _FORMATS, values, strict=True)
     }
 
 

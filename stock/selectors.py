@@ -11,6 +11,7 @@ from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value,
 from django.db.models.functions import Cast, Greatest, TruncDate
 from django.utils import timezone
 
+from stock.figures import CALCULATION_FIELDS
 from stock.models import (
     AdjustmentReason,
     ReorderAlert,
@@ -50,37 +51,12 @@ LEVEL_COLUMNS = (
     "reorder_quantity",
     "last_counted_at",
 )
-CALCULATION_COLUMNS = (
-    "calculation_id",
-    "computed_at",
-    "window_days",
-    "history_days",
-    "mean_daily_demand",
-    "demand_stddev",
-    "lead_time_days",
-    "lead_time_stddev_days",
-    "lead_time_source",
-    "supplier_id",
-    "review_days",
-    "service_level",
-    "z",
-    "previous_reorder_point",
-    "reorder_point",
-    "skipped_reason",
-    "method",
-    "seasonal_sample_days",
-    "seasonal_base_demand",
-    "seasonal_base_stddev",
-    "seasonal_window_total",
-    "seasonal_window_total_last_year",
-    "seasonal_trend",
-)
 
 
-# A listed level's row: ``LEVEL_COLUMNS`` then the ``CALCULATION_COLUMNS`` of its calculation.
+# A listed level's row: ``LEVEL_COLUMNS`` then the ``CALCULATION_FIELDS`` of its calculation.
 LEVEL_ROW_COLUMNS = (
     *LEVEL_COLUMNS,
-    *(f"reorder_calculation__{name}" for name in CALCULATION_COLUMNS),
+    *(f"reorder_calculation__{name}" for name in CALCULATION_FIELDS),
 )
 
 

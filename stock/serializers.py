@@ -7,6 +7,7 @@ from procurement_site.api.fields import (
     StrictUUIDField,
 )
 from stock import presenters
+from stock.figures import CALCULATION_FIELDS
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
 from stock.selectors import alert_rows, alerts_with_figures, list_stock_levels, stock_level_rows
 from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_ADJUSTMENT, NOTE_MAX_LENGTH
@@ -18,31 +19,7 @@ class ReorderPointCalculationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReorderPointCalculation
-        fields = [
-            "calculation_id",
-            "computed_at",
-            "window_days",
-            "history_days",
-            "mean_daily_demand",
-            "demand_stddev",
-            "lead_time_days",
-            "lead_time_stddev_days",
-            "lead_time_source",
-            "supplier_id",
-            "review_days",
-            "service_level",
-            "z",
-            "previous_reorder_point",
-            "reorder_point",
-            "skipped_reason",
-            "method",
-            "seasonal_sample_days",
-            "seasonal_base_demand",
-            "seasonal_base_stddev",
-            "seasonal_window_total",
-            "seasonal_window_total_last_year",
-            "seasonal_trend",
-        ]
+        fields = list(CALCULATION_FIELDS)
         read_only_fields = fields
 
 

@@ -8,7 +8,7 @@ with at most two statements. The statement count does not depend on the number o
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -17,7 +17,14 @@ from django.utils import timezone
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
 from integrations.events import SYSTEM_ACTOR, record_events
-from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
+from stock.figures import CALCULATION_INPUTS
+from stock.models import (
+    AdjustmentReason,
+    ReorderAlert,
+    ReorderPointCalculation,
+    StockAdjustment,
+    StockLevel,
+)
 
 CLIENT_REASONS = (
     AdjustmentReason.CORRECTION,
@@ -227,83 +234,242 @@ def update_reorder_settings(
     return level
 
 
-def sync_alerts(*, levels: Iterable[StockLevel], now=None, actor=SYSTEM_ACTOR):
-    """Open an alert for each level at or below its point that has none open; resolve the open
-    alerts of levels above their point; an event for each alert opened or resolved. ``levels``
-    must hold current values (callers lock them). The statement count does not depend on the
-    number of levels: one read of the open alerts, then at most one ``UPDATE``, one ``INSERT``
-    and, with their events, one read and one ``INSERT`` per kind."""
+@dataclass(frozen=True)
+class LevelFigures:
+    """What the alert rule reads of a level (a ``StockLevel`` serves as well)."""
+
+    stock_id: UUID
+    quantity_on_hand: int
+    reorder_point: int
+
+
+def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_ACTOR):
+    """The alert rule, for every change of a level's quantity or point: open an alert for each
+    level at or below its point that has none open; resolve the open alert of each level above
+    its point; an event for each alert opened or resolved.
+
+    ``levels``: ``StockLevel``s or ``LevelFigures`` holding current values (callers lock them).
+    ``open_alerts``: ``{stock_id: alert_id}`` of the levels' open alerts when the caller read
+    them with the levels (the recalculation); else one read of the alerts (their table alone).
+    The statement count does not depend on the number of levels: that read, then at most one
+    ``UPDATE``, one ``INSERT`` and, with their events, one read and one ``INSERT`` per kind."""
     now = now or timezone.now()
     levels = list(levels)
     if not levels:
         return
     # No savepoint inside the caller's transaction; its own one when called alone.
     with transaction.atomic(savepoint=False):
-        _sync_alerts(levels, now=now, actor=actor)
-
-
-def _sync_alerts(levels, *, now, actor):
-    open_alerts = {
-        alert.stock_id: alert
-        for alert in ReorderAlert.objects.filter(
-            stock_id__in=[level.stock_id for level in levels], resolved_at__isnull=True
-        )
-    }
-    resolved, opened = [], []
-    for level in levels:
-        alert = open_alerts.get(level.stock_id)
-        if level.quantity_on_hand > level.reorder_point and alert is not None:
-            resolved.append(alert)
-        elif level.quantity_on_hand <= level.reorder_point and alert is None:
-            opened.append(
-                ReorderAlert(
-                    stock_id=level.stock_id,
-                    quantity_at_open=level.quantity_on_hand,
-                    reorder_point_at_open=level.reorder_point,
+        if open_alerts is None:
+            open_alerts = {
+                alert.stock_id: alert
+                for alert in ReorderAlert.objects.filter(
+                    stock_id__in=[level.stock_id for level in levels], resolved_at__isnull=True
                 )
-            )
-    if resolved:
-        ReorderAlert.objects.filter(
-            pk__in=[alert.pk for alert in resolved], resolved_at__isnull=True
-        ).update(resolved_at=now)
-        record_events(entity="reorder_alert", action="resolved", objects=resolved, actor=actor)
-    if opened:
-        # The partial unique index lets at most one open alert exist; an open one stays as it is
-        # (and an alert that was not written gets no event: see ``render_alerts``).
-        ReorderAlert.objects.bulk_create(opened, ignore_conflicts=True)
-        record_events(entity="reorder_alert", action="opened", objects=opened, actor=actor)
+            }
+        else:
+            open_alerts = {
+                stock_id: ReorderAlert(alert_id=alert_id, stock_id=stock_id)
+                for stock_id, alert_id in open_alerts.items()
+            }
+        resolved, opened = [], []
+        for level in levels:
+            alert = open_alerts.get(level.stock_id)
+            if level.quantity_on_hand > level.reorder_point and alert is not None:
+                resolved.append(alert)
+            elif level.quantity_on_hand <= level.reorder_point and alert is None:
+                opened.append(
+                    ReorderAlert(
+                        stock_id=level.stock_id,
+                        quantity_at_open=level.quantity_on_hand,
+                        reorder_point_at_open=level.reorder_point,
+                    )
+                )
+        if resolved:
+            ReorderAlert.objects.filter(
+                pk__in=[alert.pk for alert in resolved], resolved_at__isnull=True
+            ).update(resolved_at=now)
+            record_events(entity="reorder_alert", action="resolved", objects=resolved, actor=actor)
+        if opened:
+            # The partial unique index lets at most one open alert exist; an open one stays as it
+            # is (and an alert that was not written gets no event: see ``render_alerts``).
+            ReorderAlert.objects.bulk_create(opened, ignore_conflicts=True)
+            record_events(entity="reorder_alert", action="opened", objects=opened, actor=actor)
 
 
-def sync_alerts_of(*, stock_ids, now=None, actor=SYSTEM_ACTOR):
-    """``sync_alerts`` for the levels ``stock_ids``, from their rows as they are in the database
-    (callers lock them): two statements and the events of the alerts they touched, no model
-    instances, whatever the number of levels. PostgreSQL only (``gen_random_uuid``, ``ANY``)."""
-    if not stock_ids:
-        return
+@dataclass(frozen=True)
+class PointSet:
+    """One level's new calculation as ``set_reorder_points`` stored it; ``reorder_point`` is
+    None when the calculation skipped the level (it kept ``previous_reorder_point``)."""
+
+    stock_id: UUID
+    calculation_id: UUID
+    previous_reorder_point: int
+    reorder_point: int | None
+
+    @property
+    def changed(self):
+        return self.reorder_point is not None and self.reorder_point != self.previous_reorder_point
+
+
+def set_reorder_points(
+    *, computed=None, rows=(), location_id=None, item_type=None, now=None, actor=SYSTEM_ACTOR
+):
+    """Store a reorder-point calculation for each level of a recalculation and set the levels'
+    points from them (a skipped level keeps its point), in one transaction, set-based; then an
+    event per level whose point moved, and the alerts of those levels synced (``sync_alerts``).
+
+    The calculations, one per level, with the columns ``stock.figures.CALCULATION_INPUTS``:
+    ``computed``, ``(sql, params)`` of a ``SELECT`` computing them in the database (PostgreSQL),
+    and/or ``rows``, tuples computed by the caller (which win for a level in both). The levels
+    of the recalculation's scope (all, or a location's, or an item type's) are locked first, in
+    primary-key order; each calculation's ``previous_reorder_point`` is its level's locked
+    point. Returns a ``PointSet`` per level written, in ``stock_id`` order.
+
+    On PostgreSQL: the lock, then one statement that inserts the calculations and updates the
+    levels from them (``INSERT ... SELECT`` and ``UPDATE ... FROM`` in one ``WITH``), reading the
+    open alerts of the levels with them; then the events and ``sync_alerts``. Elsewhere (SQLite,
+    for ``make run``; ``rows`` only) the ORM."""
     now = now or timezone.now()
-    ids = list(stock_ids)
+    rows = list(rows)
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            if computed is not None:
+                raise ValueError("computed calculations need PostgreSQL; give rows")
+            written, figures, open_alerts = _set_points_portable(
+                rows, location_id=location_id, item_type=item_type
+            )
+        else:
+            written, figures, open_alerts = _set_points(
+                computed, rows, location_id=location_id, item_type=item_type
+            )
+        record_events(
+            entity="stock_level",
+            action="reorder_point_changed",
+            objects=[StockLevel(stock_id=level.stock_id) for level in figures],
+            actor=actor,
+        )
+        sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
+    return written
+
+
+def _input_types():
+    """The database types of ``CALCULATION_INPUTS`` (arrays of them carry ``rows``)."""
+    meta = ReorderPointCalculation._meta
+    return [meta.get_field(name).db_type(connection) for name in CALCULATION_INPUTS]
+
+
+def _scope(*, location_id, item_type):
+    """(SQL condition on the levels aliased ``s``, its parameters) of a recalculation's scope."""
+    conditions, params = ["TRUE"], []
+    if location_id is not None:
+        conditions.append("s.location_id = %s")
+        params.append(_uuid(location_id, "location_id"))
+    if item_type is not None:
+        conditions.append("s.item_type = %s")
+        params.append(item_type)
+    return " AND ".join(conditions), params
+
+
+def _set_points(computed, rows, *, location_id, item_type):
+    where, scope_params = _scope(location_id=location_id, item_type=item_type)
+    types = _input_types()
+    columns = ", ".join(CALCULATION_INPUTS)
+    prefixed = ", ".join(f"c.{name}" for name in CALCULATION_INPUTS)
+    sources, params = [], []
+    if computed is not None:
+        sql, computed_params = computed
+        typed = ", ".join(
+            f"computed.{name}::{db_type}"
+            for name, db_type in zip(CALCULATION_INPUTS, types, strict=True)
+        )
+        sources.append(
+            f"SELECT {typed} FROM ({sql}) AS computed "
+            "WHERE NOT (computed.stock_id = ANY(%s::uuid[]))"
+        )
+        params += [*computed_params, [row[0] for row in rows]]
+    if rows or computed is None:
+        arrays = ", ".join(f"%s::{db_type}[]" for db_type in types)
+        sources.append(f"SELECT * FROM unnest({arrays}) AS given ({columns})")
+        params += [list(values) for values in zip(*rows, strict=True)] or [
+            [] for _ in CALCULATION_INPUTS
+        ]
+    sql = f"""
+        WITH calculations AS ({" UNION ALL ".join(sources)}),
+        inserted AS (
+            INSERT INTO reorder_point_calculations (calculation_id, previous_reorder_point,
+                                                    {columns})
+            SELECT gen_random_uuid(), s.reorder_point, {prefixed}
+            FROM calculations c JOIN stock_levels s ON s.stock_id = c.stock_id
+            WHERE {where}
+            RETURNING calculation_id, stock_id, previous_reorder_point, reorder_point
+        ),
+        updated AS (
+            UPDATE stock_levels AS s
+            SET reorder_point = COALESCE(i.reorder_point, s.reorder_point),
+                reorder_calculation_id = i.calculation_id
+            FROM inserted i
+            WHERE s.stock_id = i.stock_id
+            RETURNING s.stock_id, s.quantity_on_hand, s.reorder_point
+        )
+        SELECT i.stock_id, i.calculation_id, i.previous_reorder_point, i.reorder_point,
+               u.quantity_on_hand, a.alert_id
+        FROM inserted i
+        JOIN updated u ON u.stock_id = i.stock_id
+        LEFT JOIN reorder_alerts a ON a.stock_id = i.stock_id AND a.resolved_at IS NULL
+        ORDER BY i.stock_id
+    """
+    written, figures, open_alerts = [], [], {}
     with connection.cursor() as cursor:
         cursor.execute(
-            'UPDATE "reorder_alerts" AS a SET "resolved_at" = %s FROM "stock_levels" AS s '
-            'WHERE a."resolved_at" IS NULL AND a."stock_id" = s."stock_id" '
-            'AND s."stock_id" = ANY(%s::uuid[]) AND s."quantity_on_hand" > s."reorder_point" '
-            'RETURNING a."alert_id"',
-            [now, ids],
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s WHERE {where} "
+            "ORDER BY s.stock_id FOR UPDATE) AS locked",
+            scope_params,
         )
-        resolved = [ReorderAlert(alert_id=row[0]) for row in cursor.fetchall()]
-        # The partial unique index lets at most one open alert exist; an open one stays as it is.
-        cursor.execute(
-            'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
-            '"reorder_point_at_open") '
-            'SELECT gen_random_uuid(), s."stock_id", s."quantity_on_hand", s."reorder_point" '
-            'FROM "stock_levels" AS s WHERE s."stock_id" = ANY(%s::uuid[]) '
-            'AND s."quantity_on_hand" <= s."reorder_point" ON CONFLICT DO NOTHING '
-            'RETURNING "alert_id"',
-            [ids],
+        cursor.execute(sql, [*params, *scope_params])
+        for stock_id, calculation_id, previous, point, on_hand, alert_id in cursor:
+            level = PointSet(stock_id, calculation_id, previous, point)
+            written.append(level)
+            if level.changed:
+                figures.append(LevelFigures(stock_id, on_hand, point))
+                if alert_id is not None:
+                    open_alerts[stock_id] = alert_id
+    return written, figures, open_alerts
+
+
+def _set_points_portable(rows, *, location_id, item_type):
+    levels = StockLevel.objects.select_for_update().order_by("stock_id")
+    if location_id is not None:
+        levels = levels.filter(location_id=location_id)
+    if item_type is not None:
+        levels = levels.filter(item_type=item_type)
+    levels = {
+        level.stock_id: level
+        for level in levels.only("stock_id", "quantity_on_hand", "reorder_point")
+    }
+    calculations, changed, written = [], [], []
+    for row in sorted(rows, key=lambda row: str(row[0])):
+        values = dict(zip(CALCULATION_INPUTS, row, strict=True))
+        level = levels.get(values["stock_id"])
+        if level is None:
+            continue
+        calculation = ReorderPointCalculation(
+            calculation_id=uuid4(), previous_reorder_point=level.reorder_point, **values
         )
-        opened = [ReorderAlert(alert_id=row[0]) for row in cursor.fetchall()]
-    record_events(entity="reorder_alert", action="resolved", objects=resolved, actor=actor)
-    record_events(entity="reorder_alert", action="opened", objects=opened, actor=actor)
+        calculations.append(calculation)
+        point = PointSet(
+            level.stock_id, calculation.calculation_id, level.reorder_point, values["reorder_point"]
+        )
+        written.append(point)
+        level.reorder_calculation_id = calculation.calculation_id
+        if point.changed:
+            level.reorder_point = point.reorder_point
+            changed.append(level)
+    ReorderPointCalculation.objects.bulk_create(calculations)
+    updated = [levels[point.stock_id] for point in written]
+    StockLevel.objects.bulk_update(
+        updated, ["reorder_point", "reorder_calculation"], batch_size=500
+    )
+    return written, changed, None
 
 
 def _reason(reason):

@@ -1,5 +1,5 @@
 """Suppliers in the admin, with their performance figures (learned from received purchase
-orders by ``procurement.replenishment``; read-only here). A new supplier is registered through
+orders by ``procurement.lead_times``; read-only here). A new supplier is registered through
 ``suppliers.services.register_supplier``."""
 
 from django import forms

@@ -6,10 +6,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 
 from common.fields import FixedCharField
-
-# Ten years: the longest lead time a supplier may declare (API, admin and database alike), so that
-# delivery dates and the learned figures (numeric(8,3) columns) always stay in range.
-MAX_LEAD_TIME_DAYS = 3650
+from suppliers.figures import MAX_LEAD_TIME_DAYS
 
 
 class Supplier(models.Model):

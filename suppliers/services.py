@@ -9,17 +9,14 @@ from django.db.models.functions import Cast, Now, NullIf
 from common.currency import clean_currency
 from common.errors import Conflict, InvalidInput, NotFound
 from integrations.events import SYSTEM_ACTOR, record_events
+from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
 from suppliers.models import (
-    MAX_LEAD_TIME_DAYS,
     MAX_ORDER_QUANTITY,
     LeadTimeObservation,
     Supplier,
     SupplierDeliveryDay,
     SupplierItem,
 )
-
-# The on-time and in-full rates count the purchase orders completed in the last 365 days.
-RATE_WINDOW_DAYS = 365
 
 _DAYS = Decimal("0.001")
 _RATE = Decimal("0.0001")
@@ -76,7 +73,7 @@ def update_supplier_performance(
     on_time_rate=_KEEP,
 ):
     """Store a supplier's lead-time figures, learned from its deliveries by
-    ``procurement.replenishment``. One ``UPDATE``; the caller holds the supplier's row lock so
+    ``procurement.lead_times``. One ``UPDATE``; the caller holds the supplier's row lock so
     that two receipts do not overwrite each other's figures. The 365-day rates are kept by
     ``refresh_supplier_rates``; ``on_time_rate`` may still be set directly (tests, repairs)."""
     # Capped at the longest lead time a supplier may declare: a receipt of a PO approved at an
@@ -91,17 +88,6 @@ def update_supplier_performance(
     updated = Supplier.objects.filter(pk=supplier_id).update(**figures)
     if not updated:
         raise NotFound(f"No supplier {supplier_id}.", field="supplier_id")
-
-
-RECORD_COMPLETED_ORDER_SQL = (
-    'INSERT INTO "supplier_delivery_days" AS d ("supplier_id", "day", "completed_count", '
-    '"judged_count", "on_time_count", "in_full_count") VALUES (%s, %s, 1, %s, %s, %s) '
-    'ON CONFLICT ("supplier_id", "day") DO UPDATE SET '
-    '"completed_count" = d."completed_count" + 1, '
-    '"judged_count" = d."judged_count" + excluded."judged_count", '
-    '"on_time_count" = d."on_time_count" + excluded."on_time_count", '
-    '"in_full_count" = d."in_full_count" + excluded."in_full_count"'
-)
 
 
 def record_completed_order(*, supplier_id, day, on_time, in_full):

@@ -9,8 +9,8 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
+from procurement.lead_times import refresh_supplier_performance
 from procurement.models import PurchaseOrder
-from procurement.replenishment import refresh_supplier_performance
 from suppliers.models import LeadTimeObservation
 from tests.factories import SupplierFactory
 from tests.procurement.conftest import move

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from procurement import services
+from procurement.lead_times import learn_lead_time, refresh_supplier_performance
 from procurement.models import PurchaseOrder
-from procurement.replenishment import learn_lead_time, refresh_supplier_performance
 from suppliers.models import Supplier, SupplierDeliveryDay
 from suppliers.services import record_completed_order, refresh_supplier_rates
 from tests.conftest import statements_touching

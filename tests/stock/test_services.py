@@ -7,17 +7,27 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput, NotFound
-from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
+from integrations.models import Event
+from stock.figures import CALCULATION_INPUTS
+from stock.models import (
+    AdjustmentReason,
+    ReorderAlert,
+    ReorderPointCalculation,
+    StockAdjustment,
+    StockLevel,
+)
 from stock.services import (
     MAX_QUANTITY,
     NOTE_MAX_LENGTH,
+    LevelFigures,
     StockChange,
     record_adjustment,
     record_adjustments,
+    set_reorder_points,
     sync_alerts,
-    sync_alerts_of,
     update_reorder_settings,
 )
 from tests.factories import StockLevelFactory
@@ -343,8 +353,14 @@ def test_no_changes_write_nothing():
 # --- statement counts ------------------------------------------------------------------------
 
 
-def _verbs(queries):
-    return [query["sql"].split(None, 1)[0].upper() for query in queries]
+def _statements(queries):
+    """The statements run, without the transaction control (``SAVEPOINT``/``RELEASE`` stand in
+    for ``BEGIN``/``COMMIT`` inside the test's transaction)."""
+    return [
+        query["sql"]
+        for query in queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK"))
+    ]
 
 
 @pytest.mark.postgresql
@@ -354,20 +370,11 @@ def test_an_adjustment_by_id_runs_five_statements():
     with CaptureQueriesContext(connection) as queries:
         adjust(level, R.CONSUMPTION, quantity_delta=-1)
 
-    # SAVEPOINT/RELEASE stand in for BEGIN/COMMIT inside the test's transaction. Lock, update,
-    # ledger row, its event, alert sync (the level stays above its point: a read of the open
-    # alerts finds none to resolve).
-    assert _verbs(queries) == [
-        "SAVEPOINT",
-        "SELECT",
-        "UPDATE",
-        "INSERT",
-        "INSERT",
-        "SELECT",
-        "RELEASE",
-    ]
-    assert "events" in queries[4]["sql"]
-    assert "FOR UPDATE" in queries[1]["sql"]
+    # Lock, update, ledger row, its event, alert sync (the level stays above its point: a read
+    # of the open alerts finds none to resolve).
+    assert len(_statements(queries)) == 5
+    assert StockLevel.objects.get(pk=level.pk).quantity_on_hand == 9
+    assert Event.objects.filter(type__endswith="stock_level.adjusted").count() == 2  # and stocking
 
 
 def test_a_receipt_by_pair_runs_the_same_statements_whatever_the_number_of_lines():
@@ -389,17 +396,15 @@ def test_a_receipt_by_pair_runs_the_same_statements_whatever_the_number_of_lines
                     for _ in range(new)
                 ],
             )
-        return _verbs(queries)
+        return len(_statements(queries))
 
-    # Create the missing levels (INSERT ... ON CONFLICT DO NOTHING) before locking anything, lock
-    # every level once, add the quantities, ledger rows, their events; alert sync: read the open
-    # alerts, and where some are lifted (each of the first two calls lifts some) resolve them,
-    # read them for their events and insert these. The same statements whatever the number of
-    # lines, and whether levels are missing or not.
-    created_and_applied = ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "INSERT", "SELECT"]
-    lifting = [*created_and_applied, "UPDATE", "SELECT", "INSERT", "RELEASE"]
-    assert receive(1, new=0) == receive(3, new=0) == lifting
-    assert receive(1, new=1) == receive(3, new=2) == [*created_and_applied, "RELEASE"]
+    # Create the missing levels before locking anything, lock every level once, add the
+    # quantities, ledger rows, their events; alert sync: read the open alerts, and where some
+    # are lifted (each of the first two calls lifts some) resolve them, read them for their
+    # events and insert these. The same count whatever the number of lines, and whether levels
+    # are missing or not.
+    assert receive(1, new=0) == receive(3, new=0) == 6 + 3
+    assert receive(1, new=1) == receive(3, new=2) == 6
     assert [StockLevel.objects.get(pk=lv.pk).quantity_on_hand for lv in levels] == [4, 2, 2]
     assert sorted(
         StockLevel.objects.filter(item_type="new").values_list("quantity_on_hand", flat=True)
@@ -587,29 +592,140 @@ def test_ledger_invariant_holds_after_a_random_mix_of_operations():
 
 
 @pytest.mark.postgresql
-def test_sync_alerts_of_opens_and_resolves_from_the_rows_in_two_statements():
+def test_sync_alerts_takes_figures_and_the_open_alerts_read_by_the_caller():
     below = StockLevelFactory(quantity_on_hand=2, reorder_point=5)
     already = StockLevelFactory(quantity_on_hand=0, reorder_point=1)
     sync_alerts(levels=[already])
     [kept] = open_alerts(already)
     lifted = StockLevelFactory(quantity_on_hand=2, reorder_point=5)
     sync_alerts(levels=[lifted])
-    StockLevel.objects.filter(pk=lifted.pk).update(reorder_point=1)
+    [lifted_alert] = open_alerts(lifted)
     untouched = StockLevelFactory(quantity_on_hand=9, reorder_point=1)
     ReorderAlert.objects.create(stock=untouched, quantity_at_open=0, reorder_point_at_open=0)
+    figures = [
+        LevelFigures(below.pk, 2, 5),
+        LevelFigures(already.pk, 0, 1),
+        LevelFigures(lifted.pk, 2, 1),
+    ]
 
     with CaptureQueriesContext(connection) as queries:
-        sync_alerts_of(stock_ids=[below.pk, already.pk, lifted.pk])
+        sync_alerts(levels=figures, open_alerts={already.pk: kept.pk, lifted.pk: lifted_alert.pk})
 
-    # Resolve and open (each returning the alerts), then for each kind: read the alerts as
-    # the API shows them, insert their events.
-    assert _verbs(queries) == ["UPDATE", "INSERT", "SELECT", "INSERT", "SELECT", "INSERT"]
+    # No read of the open alerts (given); resolve one and open one, each with its events (the
+    # alerts read as the API shows them, the events inserted).
+    assert len(_statements(queries)) == 6
     [opened] = open_alerts(below)
     assert (opened.quantity_at_open, opened.reorder_point_at_open) == (2, 5)
     assert open_alerts(already) == [kept]
     assert open_alerts(lifted) == []
     assert ReorderAlert.objects.get(stock=lifted).resolved_at is not None
     assert len(open_alerts(untouched)) == 1, "only the levels named"
+    assert Event.objects.filter(type__endswith="reorder_alert.opened").count() == 3
+    assert Event.objects.filter(type__endswith="reorder_alert.resolved").count() == 1
     with CaptureQueriesContext(connection) as none:
-        sync_alerts_of(stock_ids=[])
+        sync_alerts(levels=[])
     assert len(none) == 0
+
+
+# --- reorder points set by a recalculation -------------------------------------------------
+
+
+def _calculation_row(level, *, point, skipped=None, now=None):
+    values = dict.fromkeys(CALCULATION_INPUTS)
+    values |= {
+        "stock_id": level.stock_id,
+        "computed_at": now or timezone.now(),
+        "window_days": 90,
+        "history_days": 0 if skipped else 30,
+        "mean_daily_demand": 0.0 if skipped else 3.0,
+        "demand_stddev": 0.0,
+        "lead_time_days": 7.0,
+        "lead_time_stddev_days": 0.0,
+        "lead_time_source": "default",
+        "review_days": 1,
+        "service_level": 0.95,
+        "z": 1.6448536269514722,
+        "reorder_point": point,
+        "skipped_reason": skipped,
+        "method": "stationary",
+    }
+    return tuple(values[name] for name in CALCULATION_INPUTS)
+
+
+def _computed(rows):
+    """A ``SELECT`` of ``rows`` as a recalculation's SQL would compute them."""
+    columns = ", ".join(f"%s AS {name}" for name in CALCULATION_INPUTS)
+    return (
+        " UNION ALL ".join(f"SELECT {columns}" for _ in rows),
+        [value for row in rows for value in row],
+    )
+
+
+def test_set_reorder_points_stores_a_calculation_per_level_and_moves_the_points():
+    raised = stocked_level(10, reorder_point=5)
+    lowered = stocked_level(3, reorder_point=8)
+    kept = stocked_level(20, reorder_point=4)
+    skipped = stocked_level(1, reorder_point=2)
+    sync_alerts(levels=[lowered, skipped])
+
+    written = set_reorder_points(
+        rows=[
+            _calculation_row(raised, point=24),
+            _calculation_row(lowered, point=2),
+            _calculation_row(kept, point=4),
+            _calculation_row(skipped, point=None, skipped="no_demand"),
+        ]
+    )
+
+    assert {(p.stock_id, p.previous_reorder_point, p.reorder_point) for p in written} == {
+        (raised.pk, 5, 24),
+        (lowered.pk, 8, 2),
+        (kept.pk, 4, 4),
+        (skipped.pk, 2, None),
+    }
+    assert [p.stock_id for p in written] == sorted(p.stock_id for p in written)
+    points = dict(StockLevel.objects.values_list("stock_id", "reorder_point"))
+    assert points == {raised.pk: 24, lowered.pk: 2, kept.pk: 4, skipped.pk: 2}
+    for level in (raised, lowered, kept, skipped):
+        level.refresh_from_db()
+        calculation = level.reorder_calculation
+        assert calculation.previous_reorder_point == {raised: 5, lowered: 8, kept: 4}.get(level, 2)
+    # The alerts of the moved levels follow their new points; the others are left as they were.
+    assert len(open_alerts(raised)) == 1
+    assert open_alerts(lowered) == []
+    assert len(open_alerts(skipped)) == 1
+    moved = Event.objects.filter(type__endswith="stock_level.reorder_point_changed")
+    assert sorted(moved.values_list("subject", flat=True)) == sorted(
+        [str(raised.pk), str(lowered.pk)]
+    )
+
+
+def test_set_reorder_points_runs_the_same_statements_for_many_levels():
+    def run(count, rows_too):
+        levels = [stocked_level(10 + i % 2 * 30, reorder_point=5) for i in range(count)]
+        rows = [_calculation_row(level, point=24) for level in levels]
+        given = rows[:1] if rows_too else []
+        with CaptureQueriesContext(connection) as queries:
+            written = set_reorder_points(computed=_computed(rows[len(given) :]), rows=given)
+        assert len(written) == count
+        return len(_statements(queries))
+
+    # Lock, the calculations and points in one statement; the moved levels read for their
+    # events and those inserted; the alerts opened (the levels at 10), read and their events.
+    assert run(2, rows_too=False) == run(9, rows_too=False) == run(9, rows_too=True) == 7
+
+
+def test_set_reorder_points_covers_the_scope_only_and_rows_win_over_computed():
+    location = uuid.uuid4()
+    inside = StockLevelFactory(location_id=location, quantity_on_hand=50, reorder_point=5)
+    outside = StockLevelFactory(quantity_on_hand=50, reorder_point=5)
+
+    written = set_reorder_points(
+        computed=_computed([_calculation_row(inside, point=7), _calculation_row(outside, point=7)]),
+        rows=[_calculation_row(inside, point=9)],
+        location_id=location,
+    )
+
+    assert [(p.stock_id, p.reorder_point) for p in written] == [(inside.pk, 9)]
+    assert StockLevel.objects.get(pk=outside.pk).reorder_point == 5
+    assert ReorderPointCalculation.objects.get().stock_id == inside.pk

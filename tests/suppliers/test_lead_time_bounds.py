@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from procurement.replenishment import expected_delivery_date
+from procurement.lead_times import expected_delivery_date
 from suppliers.models import Supplier
 from tests.admin.conftest import admin_client
 from tests.factories import SupplierFactory, UserFactory

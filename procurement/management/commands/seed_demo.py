@@ -37,8 +37,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from procurement import services
+from procurement.lead_times import refresh_supplier_performance
 from procurement.models import POStatus, POStatusChange, PurchaseOrder
-from procurement.replenishment import recalculate_reorder_points, refresh_supplier_performance
+from procurement.replenishment import recalculate_reorder_points
 from procurement.roles import setup_roles
 from stock.models import AdjustmentReason, ReorderAlert, StockAdjustment, StockLevel
 from stock.services import sync_alerts
