@@ -700,6 +700,7 @@ def test_set_reorder_points_stores_a_calculation_per_level_and_moves_the_points(
     )
 
 
+@pytest.mark.postgresql
 def test_set_reorder_points_runs_the_same_statements_for_many_levels():
     def run(count, rows_too):
         levels = [stocked_level(10 + i % 2 * 30, reorder_point=5) for i in range(count)]
@@ -715,6 +716,7 @@ def test_set_reorder_points_runs_the_same_statements_for_many_levels():
     assert run(2, rows_too=False) == run(9, rows_too=False) == run(9, rows_too=True) == 7
 
 
+@pytest.mark.postgresql
 def test_set_reorder_points_covers_the_scope_only_and_rows_win_over_computed():
     location = uuid.uuid4()
     inside = StockLevelFactory(location_id=location, quantity_on_hand=50, reorder_point=5)
