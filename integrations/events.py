@@ -13,8 +13,10 @@ domain code must not import it; each app registers its representations at start-
 (``register_representation`` in its ``AppConfig.ready``), and ``record_events`` calls them.
 """
 
+import json
 from collections.abc import Callable, Iterable
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -49,6 +51,10 @@ EVENT_TYPES = tuple(
 # The actor of changes no user made (scheduled recalculations, commands without a user).
 SYSTEM_ACTOR = "system"
 SEQUENCE_BATCH = 1000
+# Above this many events at once (a recalculation moving most points), PostgreSQL's COPY writes
+# them: ``bulk_create`` binds its arrays client-side in Python, about 0.3 ms an event, ten times
+# COPY's cost. Below it (every API request), one ``INSERT``.
+COPY_ABOVE = 1000
 
 _representations: dict[str, Callable[[list], list[dict]]] = {}
 
@@ -105,9 +111,32 @@ def record_events(
     ]
     if not events:
         return []
-    Event.objects.bulk_create(events)
+    if connection.vendor == "postgresql" and len(events) > COPY_ABOVE:
+        _copy_events(events)
+    else:
+        Event.objects.bulk_create(events)
     _publish_on_commit()
     return events
+
+
+def _copy_events(events):
+    """Write ``events`` with one ``COPY`` (their ids stay unset, as nothing reads them here)."""
+    columns = ", ".join(("event_id", "type", "source", "subject", "time", "actor", "data"))
+    statement = f"COPY {Event._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for event in events:
+            data = json.dumps(event.data, cls=DjangoJSONEncoder)
+            copy.write_row(
+                (
+                    event.event_id,
+                    event.type,
+                    event.source,
+                    event.subject,
+                    event.time,
+                    event.actor,
+                    data,
+                )
+            )
 
 
 def _publish_on_commit():

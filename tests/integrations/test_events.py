@@ -4,7 +4,7 @@ change, as CloudEvents 1.0 with the acting user as ``actor``, served by ``GET /e
 import uuid
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -13,6 +13,7 @@ from integrations.models import Event
 from procurement.replenishment import recalculate_reorder_points
 from stock import services as stock_services
 from stock.models import ReorderAlert
+from stock.serializers import render_stock_levels
 from suppliers import services as supplier_services
 from tests.conftest import ALL_PERMS
 from tests.factories import StockLevelFactory, SupplierFactory
@@ -398,3 +399,28 @@ def test_a_partial_receipt_against_an_approved_po_writes_shipped_then_receipt_re
         PO + "received",
     ]
     assert events_of(PO)[-2].data["receipt_status"] == "full"
+
+
+@pytest.mark.parametrize("copy_above", [1000, 2])
+def test_many_events_at_once_are_written_alike_by_copy(db, monkeypatch, copy_above):
+    """A large batch goes through PostgreSQL's COPY: the same rows as the INSERT writes, in the
+    same order, numbered by the sequencer like any other."""
+    monkeypatch.setattr("integrations.events.COPY_ABOVE", copy_above)
+    levels = sorted(
+        (StockLevelFactory(quantity_on_hand=n, reorder_point=2) for n in range(3)),
+        key=lambda level: level.stock_id,
+    )
+
+    with transaction.atomic():
+        record_events(
+            entity="stock_level", action="reorder_point_changed", objects=levels, actor="ops"
+        )
+
+    written = list(Event.objects.order_by("id"))
+    assert [event.subject for event in written] == [str(level.stock_id) for level in levels]
+    assert {(event.type, event.source, event.actor) for event in written} == {
+        (LEVEL + "reorder_point_changed", "/procurement", "ops")
+    }
+    assert [event.data for event in written] == render_stock_levels(levels)
+    assert len({event.event_id for event in written}) == 3
+    assert [event.sequence for event in assign_sequence_numbers()] == [1, 2, 3]
