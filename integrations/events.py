@@ -82,7 +82,8 @@ def record_events(
     representation=None,
     subject: Callable | None = None,
 ):
-    """Write one event per object, in the caller's transaction, with one ``INSERT``.
+    """Write one event per object, in the caller's transaction, with one ``INSERT`` (a
+    ``COPY`` above ``COPY_ABOVE`` events).
 
     ``representation`` names the registered renderer of ``data`` (default: ``entity``);
     ``subject(obj)`` is the entity id (default: ``obj.pk``). ``actor`` is the acting user's
@@ -123,7 +124,12 @@ def _copy_events(events):
     """Write ``events`` with one ``COPY`` (their ids stay unset, as nothing reads them here)."""
     columns = ", ".join(("event_id", "type", "source", "subject", "time", "actor", "data"))
     statement = f"COPY {Event._meta.db_table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+    # The cursor's copy() is psycopg's own: its errors are translated as Django's are.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
         for event in events:
             data = json.dumps(event.data, cls=DjangoJSONEncoder)
             copy.write_row(

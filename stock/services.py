@@ -7,6 +7,7 @@ with at most two statements. The statement count does not depend on the number o
 """
 
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
 
@@ -42,6 +43,9 @@ MAX_QUANTITY = 2_147_483_647
 MAX_ADJUSTMENT = 1_000_000
 NOTE_MAX_LENGTH = 1000
 ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
+# A recalculation writes its points this many levels a transaction (``set_reorder_points``).
+WRITE_BATCH = 5000
+CALCULATIONS_TABLE = "recalculated_points"
 
 
 @dataclass(frozen=True)
@@ -315,41 +319,51 @@ def set_reorder_points(
     *, computed=None, rows=(), location_id=None, item_type=None, now=None, actor=SYSTEM_ACTOR
 ):
     """Store a reorder-point calculation for each level of a recalculation and set the levels'
-    points from them (a skipped level keeps its point), in one transaction, set-based; then an
-    event per level whose point moved, and the alerts of those levels synced (``sync_alerts``).
+    points from them (a skipped level keeps its point), set-based; then an event per level whose
+    point moved, and the alerts of those levels synced (``sync_alerts``).
 
     The calculations, one per level, with the columns ``stock.figures.CALCULATION_INPUTS``:
     ``computed``, ``(sql, params)`` of a ``SELECT`` computing them in the database (PostgreSQL),
-    and/or ``rows``, tuples computed by the caller (which win for a level in both). The levels
-    of the recalculation's scope (all, or a location's, or an item type's) are locked first, in
-    primary-key order; each calculation's ``previous_reorder_point`` is its level's locked
-    point. Returns a ``PointSet`` per level written, in ``stock_id`` order.
+    and/or ``rows``, tuples computed by the caller (which win for a level in both). Only levels
+    of the recalculation's scope (all, or a location's, or an item type's) are written; each
+    calculation's ``previous_reorder_point`` is its level's point when it is written. Returns a
+    ``PointSet`` per level written, in ``stock_id`` order.
 
-    On PostgreSQL: the lock, then one statement that inserts the calculations and updates the
-    levels from them (``INSERT ... SELECT`` and ``UPDATE ... FROM`` in one ``WITH``), reading the
-    open alerts of the levels with them; then the events and ``sync_alerts``. Elsewhere (SQLite,
-    for ``make run``; ``rows`` only) the ORM."""
+    On PostgreSQL the calculations are first computed into a temporary table, with no lock
+    held (the demand aggregate is most of a run's time); then ``WRITE_BATCH`` levels at a time,
+    each batch one transaction: its levels locked in primary-key order, one statement that
+    inserts their calculations and updates them, their events and alerts. So adjustments and
+    receipts wait for one batch at most, never for the aggregate. Elsewhere (SQLite, for
+    ``make run``; ``rows`` only) the ORM, in one transaction."""
     now = now or timezone.now()
     rows = list(rows)
-    with transaction.atomic():
-        if connection.vendor != "postgresql":
-            if computed is not None:
-                raise ValueError("computed calculations need PostgreSQL; give rows")
+    if connection.vendor != "postgresql":
+        if computed is not None:
+            raise ValueError("computed calculations need PostgreSQL; give rows")
+        with transaction.atomic():
             written, figures, open_alerts = _set_points_portable(
                 rows, location_id=location_id, item_type=item_type
             )
-        else:
-            written, figures, open_alerts = _set_points(
-                computed, rows, location_id=location_id, item_type=item_type
-            )
-        record_events(
-            entity="stock_level",
-            action="reorder_point_changed",
-            objects=[StockLevel(stock_id=level.stock_id) for level in figures],
-            actor=actor,
-        )
-        sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
+            _after_points_set(figures, open_alerts, now=now, actor=actor)
+        return written
+    written = []
+    with _calculations_table(computed, rows, location_id=location_id, item_type=item_type) as ids:
+        for start in range(0, len(ids), WRITE_BATCH):
+            with transaction.atomic():
+                batch, figures, open_alerts = _set_points(ids[start : start + WRITE_BATCH])
+                _after_points_set(figures, open_alerts, now=now, actor=actor)
+            written += batch
     return written
+
+
+def _after_points_set(figures, open_alerts, *, now, actor):
+    record_events(
+        entity="stock_level",
+        action="reorder_point_changed",
+        objects=[StockLevel(stock_id=level.stock_id) for level in figures],
+        actor=actor,
+    )
+    sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
 
 
 def _input_types():
@@ -370,11 +384,13 @@ def _scope(*, location_id, item_type):
     return " AND ".join(conditions), params
 
 
-def _set_points(computed, rows, *, location_id, item_type):
+@contextmanager
+def _calculations_table(computed, rows, *, location_id, item_type):
+    """The calculations in a temporary table (``CALCULATIONS_TABLE``), computed with no lock
+    held; yields the ids of the scope's levels they are for, in order. Dropped afterwards."""
     where, scope_params = _scope(location_id=location_id, item_type=item_type)
     types = _input_types()
     columns = ", ".join(CALCULATION_INPUTS)
-    prefixed = ", ".join(f"c.{name}" for name in CALCULATION_INPUTS)
     sources, params = [], []
     if computed is not None:
         sql, computed_params = computed
@@ -393,14 +409,34 @@ def _set_points(computed, rows, *, location_id, item_type):
         params += [list(values) for values in zip(*rows, strict=True)] or [
             [] for _ in CALCULATION_INPUTS
         ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS {' UNION ALL '.join(sources)}", params
+        )
+        try:
+            cursor.execute(
+                f"SELECT c.stock_id FROM {CALCULATIONS_TABLE} c "
+                f"JOIN stock_levels s ON s.stock_id = c.stock_id WHERE {where} ORDER BY c.stock_id",
+                scope_params,
+            )
+            yield [stock_id for (stock_id,) in cursor.fetchall()]
+        finally:
+            cursor.execute(f"DROP TABLE {CALCULATIONS_TABLE}")
+
+
+def _set_points(stock_ids):
+    """Write the calculations of ``stock_ids`` (sorted) from ``CALCULATIONS_TABLE``: lock their
+    levels in primary-key order, then one statement inserts the calculations and updates the
+    levels from them, reading the open alerts of the levels with them."""
+    columns = ", ".join(CALCULATION_INPUTS)
+    prefixed = ", ".join(f"c.{name}" for name in CALCULATION_INPUTS)
     sql = f"""
-        WITH calculations AS ({" UNION ALL ".join(sources)}),
-        inserted AS (
+        WITH inserted AS (
             INSERT INTO reorder_point_calculations (calculation_id, previous_reorder_point,
                                                     {columns})
             SELECT gen_random_uuid(), s.reorder_point, {prefixed}
-            FROM calculations c JOIN stock_levels s ON s.stock_id = c.stock_id
-            WHERE {where}
+            FROM {CALCULATIONS_TABLE} c JOIN stock_levels s ON s.stock_id = c.stock_id
+            WHERE c.stock_id = ANY(%s::uuid[])
             RETURNING calculation_id, stock_id, previous_reorder_point, reorder_point
         ),
         updated AS (
@@ -421,11 +457,11 @@ def _set_points(computed, rows, *, location_id, item_type):
     written, figures, open_alerts = [], [], {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s WHERE {where} "
+            "SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s WHERE s.stock_id = ANY(%s::uuid[]) "
             "ORDER BY s.stock_id FOR UPDATE) AS locked",
-            scope_params,
+            [stock_ids],
         )
-        cursor.execute(sql, [*params, *scope_params])
+        cursor.execute(sql, [stock_ids])
         for stock_id, calculation_id, previous, point, on_hand, alert_id in cursor:
             level = PointSet(stock_id, calculation_id, previous, point)
             written.append(level)
