@@ -414,6 +414,9 @@ def _calculations_table(computed, rows, *, location_id, item_type):
             f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS {' UNION ALL '.join(sources)}", params
         )
         try:
+            # Each batch reads its rows by id.
+            cursor.execute(f"CREATE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
+            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE}")
             cursor.execute(
                 f"SELECT c.stock_id FROM {CALCULATIONS_TABLE} c "
                 f"JOIN stock_levels s ON s.stock_id = c.stock_id WHERE {where} ORDER BY c.stock_id",
