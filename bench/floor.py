@@ -32,6 +32,7 @@ from psycopg_pool import ConnectionPool
 
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
 from stock.figures import CALCULATION_FIELDS
+from stock.figures import LEVEL_COLUMNS as LEVEL_FIELDS
 from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
 
 try:
@@ -97,18 +98,7 @@ LEVEL_COLUMNS = (
 # calculation's (its id from the level's own column).
 STOCK_PAGE_SQL = (
     "SELECT "
-    + ", ".join(
-        f'"stock_levels"."{name}" AS "{name}"'
-        for name in (
-            "stock_id",
-            "item_type",
-            "location_id",
-            "quantity_on_hand",
-            "reorder_point",
-            "reorder_quantity",
-            "last_counted_at",
-        )
-    )
+    + ", ".join(f'"stock_levels"."{name}" AS "{name}"' for name in LEVEL_FIELDS)
     + ', "stock_levels"."reorder_calculation_id" AS "reorder_calculation__calculation_id", '
     + ", ".join(
         f'"reorder_point_calculations"."{name}" AS "reorder_calculation__{name}"'

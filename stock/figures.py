@@ -1,6 +1,16 @@
 """Names shared by the stock app and code that must not import Django (``bench/floor.py``): pure,
 no Django import."""
 
+# A stock level as listed (``GET /stock-levels``), before its calculation.
+LEVEL_COLUMNS = (
+    "stock_id",
+    "item_type",
+    "location_id",
+    "quantity_on_hand",
+    "reorder_point",
+    "reorder_quantity",
+    "last_counted_at",
+)
 # A reorder-point calculation's columns, in the model's (and the table's) order.
 CALCULATION_COLUMNS = (
     "calculation_id",

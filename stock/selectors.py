@@ -11,7 +11,7 @@ from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value,
 from django.db.models.functions import Cast, Greatest, TruncDate
 from django.utils import timezone
 
-from stock.figures import CALCULATION_FIELDS
+from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
 from stock.models import (
     AdjustmentReason,
     ReorderAlert,
@@ -39,18 +39,6 @@ def quantity_on_order_expression(stock_ref=""):
 def list_stock_levels():
     """Levels with the working of their latest reorder-point calculation joined in."""
     return StockLevel.objects.select_related("reorder_calculation")
-
-
-# A level as listed, then the working of its latest calculation (``stock.presenters``).
-LEVEL_COLUMNS = (
-    "stock_id",
-    "item_type",
-    "location_id",
-    "quantity_on_hand",
-    "reorder_point",
-    "reorder_quantity",
-    "last_counted_at",
-)
 
 
 # A listed level's row: ``LEVEL_COLUMNS`` then the ``CALCULATION_FIELDS`` of its calculation.

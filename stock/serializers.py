@@ -7,7 +7,7 @@ from procurement_site.api.fields import (
     StrictUUIDField,
 )
 from stock import presenters
-from stock.figures import CALCULATION_FIELDS
+from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
 from stock.models import ReorderAlert, ReorderPointCalculation, StockAdjustment, StockLevel
 from stock.selectors import alert_rows, alerts_with_figures, list_stock_levels, stock_level_rows
 from stock.services import CLIENT_REASONS, ITEM_TYPE_MAX_LENGTH, MAX_ADJUSTMENT, NOTE_MAX_LENGTH
@@ -37,17 +37,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StockLevel
-        fields = [
-            "stock_id",
-            "item_type",
-            "location_id",
-            "quantity_on_hand",
-            "reorder_point",
-            "reorder_quantity",
-            "last_counted_at",
-            "below_reorder_point",
-            "reorder_calculation",
-        ]
+        fields = [*LEVEL_COLUMNS, "below_reorder_point", "reorder_calculation"]
         read_only_fields = fields
 
 

@@ -162,17 +162,7 @@ class StockAdjustmentCreateView(IdempotentAPIView, generics.GenericAPIView):
 class ReorderAlertListView(ConditionalGetMixin, generics.ListAPIView):
     serializer_class = ReorderAlertSerializer
     # The suggested quantity follows from the others.
-    etag_fields = [
-        "alert_id",
-        "stock_id",
-        "stock__item_type",
-        "stock__location_id",
-        "stock__quantity_on_hand",
-        "stock__reorder_point",
-        "stock__reorder_quantity",
-        "quantity_on_order",
-        "created_at",
-    ]
+    etag_fields = [name for name in selectors.ALERT_COLUMNS if name != "suggested_quantity"]
     page_columns = selectors.ALERT_COLUMNS
     filter_backends = [DjangoFilterBackend]
     filterset_class = OrderedReorderAlertFilter
