@@ -10,7 +10,7 @@ from procurement.models import in_machine_order
 
 def purchase_orders(pos, *, user):
     """The bodies of ``pos`` (read by the selectors, or as a service saved them: see
-    ``selectors.with_details``), in one query per relation whatever their number.
+    ``selectors.fresh_copy``), in one query per relation whatever their number.
     ``available_transitions``: what ``user`` may do now, or, for ``user=None`` (events, which
     have no requesting user), what the state machine allows whoever acts."""
     details = selectors.read_details(pos)

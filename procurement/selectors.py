@@ -150,7 +150,7 @@ def read_details(pos):
     return details
 
 
-def with_details(po):
+def fresh_copy(po):
     """``po`` as a service returned it (saved), ready for ``read_details``: a copy of its row,
     without the relations read into it before (a service reads them before its changes), and
     without reading the row again."""

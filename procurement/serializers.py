@@ -263,7 +263,7 @@ def render_purchase_orders(purchase_orders):
     """Event ``data`` of saved purchase orders (their relations read in one query each, for all
     of them at once)."""
     return presenters.purchase_orders(
-        [selectors.with_details(po) for po in purchase_orders], user=None
+        [selectors.fresh_copy(po) for po in purchase_orders], user=None
     )
 
 

@@ -355,7 +355,7 @@ class PurchaseOrderDetailView(ConditionalGetMixin, IdempotentAPIView, generics.G
             if_match_version=if_match_versions(request),
             **serializer.validated_data,
         )
-        po = selectors.with_details(po)
+        po = selectors.fresh_copy(po)
         body = presenters.purchase_order(po, user=request.user)
         return Response(body, headers={"ETag": etag(po)})
 
@@ -481,7 +481,7 @@ class PurchaseOrderReceiptsView(IdempotentAPIView, generics.GenericAPIView):
             **serializer.validated_data,
         )
         po = presenters.purchase_order(
-            selectors.with_details(receipt.purchase_order), user=request.user
+            selectors.fresh_copy(receipt.purchase_order), user=request.user
         )
         [body] = [r for r in po["receipts"] if r["receipt_id"] == str(receipt.receipt_id)]
         return Response({**body, "purchase_order": po}, status=status.HTTP_201_CREATED)
