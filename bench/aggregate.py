@@ -2,7 +2,7 @@
 
     DATABASE_URL=... python -m bench.aggregate
 
-Calls the recalculation's own aggregate (``procurement.replenishment._demand_rows``, the SQL of
+Calls the recalculation's own aggregate (``procurement.replenishment.demand_rows``, the SQL of
 ``_demand_sql``, not a copy of it) and times its one statement with
 ``connection.execute_wrapper``: the database's work and the transfer of its rows, without
 Django's start-up or the Python that turns rows into objects. On PostgreSQL the recalculation
@@ -24,7 +24,7 @@ def main():
     from django.db import connection
     from django.utils import timezone
 
-    from procurement.replenishment import _demand_rows
+    from procurement.replenishment import demand_rows
 
     timings = []
 
@@ -38,7 +38,7 @@ def main():
     connection.ensure_connection()
     started = time.perf_counter()
     with connection.execute_wrapper(timed):
-        rows = _demand_rows(now=timezone.now(), window_days=90, location_id=None, item_type=None)
+        rows = demand_rows(now=timezone.now(), window_days=90, location_id=None, item_type=None)
     call = time.perf_counter() - started
     print(json.dumps({"rows": len(rows), "sql_seconds": sum(timings), "call_seconds": call}))
 

@@ -3,7 +3,7 @@
 1. Drops and creates the database (``procurement_bench``), migrates it and seeds it at scale
    (``bench/seed.py``), with a user holding every permission and its token.
 2. Times ``manage.py recalculate_reorder_points`` over all levels against its demand aggregate
-   alone (``procurement.replenishment._demand_rows``, the SQL timed by ``bench/aggregate.py``).
+   alone (``procurement.replenishment.demand_rows``, the SQL timed by ``bench/aggregate.py``).
 3. Serves the app (``gunicorn -c gunicorn.conf.py``, production settings), the plain DRF
    baseline (``bench/baseline``) and the floor (``bench/floor.py``) under the same gunicorn
    settings side by side and loads each in turn with wrk (``bench/wrk.lua``), same threads,

@@ -228,13 +228,13 @@ def _validate(*, window_days, service_level, review_days):
 
 
 def python_results(inputs, *, suppliers, stock_ids=None):
-    """The levels' results computed in Python from their demand rows (``_demand_rows``) and
+    """The levels' results computed in Python from their demand rows (``demand_rows``) and
     ``suppliers`` (``lead_time_suppliers``): every level of the run's scope, or those of
     ``stock_ids`` (none when it is empty). Writes nothing. Used for the seasonal method, on
     SQLite, and as the reference the SQL of ``_points_sql`` is tested against."""
     if stock_ids is not None and not stock_ids:
         return []
-    levels = _demand_rows(
+    levels = demand_rows(
         now=inputs.now,
         window_days=inputs.window_days,
         location_id=inputs.location_id,
@@ -470,7 +470,7 @@ def _demand_sql(*, now, window_days, location_id, item_type, stock_ids=None):
     return sql, params
 
 
-def _demand_rows(*, now, window_days, location_id, item_type, stock_ids=None):
+def demand_rows(*, now, window_days, location_id, item_type, stock_ids=None):
     """The demand aggregate's rows (``_demand_sql``, one query), in ``stock_id`` order, with
     each level's days of history."""
     today, window_start_day, _, _ = _window(now, window_days)
@@ -788,7 +788,7 @@ def _seasonal_rows(*, now, window_days, samples, location_id, item_type):
     """One query: for the levels of ``samples`` ({stock_id: (first day, days)} relative to
     today a year earlier), the consumption of each day the samples span and the total of the
     window one year earlier. Returns ``{stock_id: (sample days, sample total, sample sum of
-    squares, window total a year earlier)}``. Portable SQL, like ``_demand_rows``."""
+    squares, window total a year earlier)}``. Portable SQL, like ``demand_rows``."""
     tzname = timezone.get_current_timezone_name()
     year_ago = timezone.localdate(now) - timedelta(days=DAYS_PER_YEAR)
     window_start = year_ago - timedelta(days=window_days)

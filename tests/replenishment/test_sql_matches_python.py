@@ -2,7 +2,7 @@
 
 ``python_results`` is the computation as it was before the points moved into the demand
 aggregate's statement (``statistics.demand_figures`` and ``statistics.reorder_point`` over the
-rows of ``_demand_rows``); it still serves SQLite and the seasonal method. Each test computes the
+rows of ``demand_rows``); it still serves SQLite and the seasonal method. Each test computes the
 reference first, then runs the recalculation, and compares every calculation written, column for
 column, with ``==``: the floats bit for bit, the points, the skip reasons, the lead-time sources.
 The data: the benchmark's seed at a small scale, plus the edge cases (no history, no demand, a
