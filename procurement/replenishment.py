@@ -205,6 +205,7 @@ def recalculate_reorder_points(
             location_id=inputs.location_id,
             item_type=item_type,
             now=inputs.now,
+            progress=progress,
         )
         for point in written:
             summary.count(_outcome(point.previous_reorder_point, point.reorder_point))
@@ -213,7 +214,7 @@ def recalculate_reorder_points(
             results = _stored_results([point.calculation_id for point in written])
     if summary.total <= RESULTS_LIMIT:
         summary.results = results
-    if progress:
+    if dry_run and progress:
         progress(summary.total, summary.total)
     return summary
 

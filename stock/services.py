@@ -316,7 +316,14 @@ class PointSet:
 
 
 def set_reorder_points(
-    *, computed=None, rows=(), location_id=None, item_type=None, now=None, actor=SYSTEM_ACTOR
+    *,
+    computed=None,
+    rows=(),
+    location_id=None,
+    item_type=None,
+    now=None,
+    actor=SYSTEM_ACTOR,
+    progress=None,
 ):
     """Store a reorder-point calculation for each level of a recalculation and set the levels'
     points from them (a skipped level keeps its point), set-based; then an event per level whose
@@ -327,7 +334,8 @@ def set_reorder_points(
     and/or ``rows``, tuples computed by the caller (which win for a level in both). Only levels
     of the recalculation's scope (all, or a location's, or an item type's) are written; each
     calculation's ``previous_reorder_point`` is its level's point when it is written. Returns a
-    ``PointSet`` per level written, in ``stock_id`` order.
+    ``PointSet`` per level written, in ``stock_id`` order; ``progress(done, total)`` is called
+    after each batch.
 
     On PostgreSQL the calculations are first computed into a temporary table, with no lock
     held (the demand aggregate is most of a run's time); then ``WRITE_BATCH`` levels at a time,
@@ -345,6 +353,8 @@ def set_reorder_points(
                 rows, location_id=location_id, item_type=item_type
             )
             _after_points_set(figures, open_alerts, now=now, actor=actor)
+        if progress:
+            progress(len(written), len(written))
         return written
     written = []
     with _calculations_table(computed, rows, location_id=location_id, item_type=item_type) as ids:
@@ -353,6 +363,8 @@ def set_reorder_points(
                 batch, figures, open_alerts = _set_points(ids[start : start + WRITE_BATCH])
                 _after_points_set(figures, open_alerts, now=now, actor=actor)
             written += batch
+            if progress:
+                progress(len(written), len(ids))
     return written
 
 

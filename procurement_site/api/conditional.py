@@ -7,7 +7,8 @@ A view takes part with ``ConditionalGetMixin`` first in its bases, and
   (those fields, in order), the count of the whole list, the request's URI (page, filters,
   ordering, host: everything the ``next``/``previous`` links show) and, where the body differs by
   user or by day, the user (id and permissions) or the date. A 200 takes the rows from the page
-  it has just read (no query more; rows are model instances, or mappings keyed by the paths);
+  it has just read (no query more; rows are model instances, mappings keyed by the paths, or
+  row tuples whose columns the view names in ``page_columns``: the lean read path's);
   ``If-None-Match`` reads them with one light query, the count as a scalar subquery in it (only
   the joins the fields need; no prefetch, model instance or serializer);
 - a detail overrides ``get_current_etag()``: its ETag as the GET would answer it now, from a light

@@ -56,8 +56,15 @@ def test_the_points_are_written_a_batch_at_a_time_in_level_order(monkeypatch):
     levels = [stocked_level(10, reorder_point=5) for _ in range(5)]
     rows = [_calculation_row(level, point=24) for level in levels]
 
-    written = set_reorder_points(computed=_computed(rows[1:]), rows=rows[:1])
+    calls = []
+
+    written = set_reorder_points(
+        computed=_computed(rows[1:]),
+        rows=rows[:1],
+        progress=lambda done, total: calls.append((done, total)),
+    )
 
     assert [point.stock_id for point in written] == sorted(level.stock_id for level in levels)
+    assert calls == [(2, 5), (4, 5), (5, 5)]
     assert set(StockLevel.objects.values_list("reorder_point", flat=True)) == {24}
     assert ReorderPointCalculation.objects.count() == 5
