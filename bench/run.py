@@ -192,27 +192,17 @@ def prepare_database(args, server_url, database_url, receipt_pos):
 def time_recalculation(database_url):
     env = django_env(database_url)
 
+    def run(*args):
+        return subprocess.run(  # noqa: S603
+            [PYTHON, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )
+
     def aggregate():
-        out = subprocess.run(  # noqa: S603
-            [PYTHON, "-m", "bench.aggregate"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        return json.loads(out.strip().splitlines()[-1])
+        return json.loads(run("-m", "bench.aggregate").stdout.strip().splitlines()[-1])
 
     first = aggregate()
     started = time.perf_counter()
-    command = subprocess.run(  # noqa: S603
-        [PYTHON, "manage.py", "recalculate_reorder_points"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    command = run("manage.py", "recalculate_reorder_points")
     command_seconds = time.perf_counter() - started
     second = aggregate()
     aggregate_seconds = min(first["sql_seconds"], second["sql_seconds"])

@@ -58,15 +58,10 @@ class ReorderAlertSerializer(serializers.ModelSerializer):
 class LineItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = POLineItem
+        # Not the open quantity, which the app computes; the line number, which it does not show.
         fields = [
-            "line_item_id",
             "line_number",
-            "item_type",
-            "location_id",
-            "quantity",
-            "unit_price",
-            "line_total",
-            "quantity_received",
+            *(f for f in app_procurement.LineItemSerializer.Meta.fields if f != "quantity_open"),
         ]
 
 
