@@ -136,9 +136,12 @@ class RunInputs:
     ):
         """The inputs of a run asked with ``recalculate_reorder_points``' arguments, checked;
         ``InvalidInput`` for a bad one."""
-        _validate(window_days=window_days, service_level=service_level, review_days=review_days)
-        if method not in METHODS:
-            raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
+        validate_policy(
+            window_days=window_days,
+            service_level=service_level,
+            review_days=review_days,
+            method=method,
+        )
         return cls(
             now=now or timezone.now(),
             window_days=window_days,
@@ -219,13 +222,17 @@ def recalculate_reorder_points(
     return summary
 
 
-def _validate(*, window_days, service_level, review_days):
+def validate_policy(*, window_days, service_level, review_days, method):
+    """``InvalidInput`` for a bad argument of the reorder-point policy (the recalculation's and
+    the simulator's)."""
     if not 0 < service_level < 1:
         raise InvalidInput("service_level must be between 0 and 1.", field="service_level")
     if window_days < 1:
         raise InvalidInput("window_days must be at least 1.", field="window_days")
     if review_days < 0:
         raise InvalidInput("review_days cannot be negative.", field="review_days")
+    if method not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
 
 
 def python_results(inputs, *, suppliers, stock_ids=None):

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from common.errors import InvalidInput
 from procurement.models import POLineItem
-from procurement.replenishment import level_filter
+from procurement.replenishment import level_filter, validate_policy
 from procurement.selectors import latest_committed_lines
 from procurement.statistics import (
     DAYS_PER_YEAR,
@@ -48,7 +48,6 @@ from procurement.statistics import (
 from stock.models import StockLevel
 from suppliers.models import LeadTimeObservation
 
-METHODS = (Method.AUTO, Method.STATIONARY, Method.SEASONAL)
 FETCH_SIZE = 20_000
 
 
@@ -129,14 +128,9 @@ def simulate_replenishment(
     """Replay the last ``days`` days of every selected level (see the module's docstring)."""
     if days < 1:
         raise InvalidInput("days must be at least 1.", field="days")
-    if not 0 < service_level < 1:
-        raise InvalidInput("service_level must be between 0 and 1.", field="service_level")
-    if window_days < 1:
-        raise InvalidInput("window_days must be at least 1.", field="window_days")
-    if review_days < 0:
-        raise InvalidInput("review_days cannot be negative.", field="review_days")
-    if method not in METHODS:
-        raise InvalidInput(f"method must be one of {', '.join(METHODS)}.", field="method")
+    validate_policy(
+        window_days=window_days, service_level=service_level, review_days=review_days, method=method
+    )
     now = now or timezone.now()
     today = timezone.localdate(now)
     first_simulated = today - timedelta(days=days)

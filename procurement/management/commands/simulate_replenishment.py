@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from common.errors import InvalidInput
 from procurement.management.commands.recalculate_reorder_points import _service_level
-from procurement.simulation import METHODS, simulate_replenishment
+from procurement.replenishment import METHODS
+from procurement.simulation import simulate_replenishment
 from procurement.statistics import Method
 
 
