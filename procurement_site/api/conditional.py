@@ -7,8 +7,8 @@ A view takes part with ``ConditionalGetMixin`` first in its bases, and
   (those fields, in order), the count of the whole list, the request's URI (page, filters,
   ordering, host: everything the ``next``/``previous`` links show) and, where the body differs by
   user or by day, the user (id and permissions) or the date. A 200 takes the rows from the page
-  it has just read (no query more; rows are model instances, mappings keyed by the paths, or
-  row tuples whose columns the view names in ``page_columns``: the lean read path's);
+  it has just read (no query more; rows are model instances, or row tuples whose columns the
+  view names in ``page_columns``: the lean read path's);
   ``If-None-Match`` reads them with one light query, the count as a scalar subquery in it (only
   the joins the fields need; no prefetch, model instance or serializer);
 - a detail overrides ``get_current_etag()``: its ETag as the GET would answer it now, from a light
@@ -28,7 +28,6 @@ user, ``Vary: Authorization, Cookie``.
 
 import hashlib
 import inspect
-from collections.abc import Mapping
 from operator import attrgetter, itemgetter
 
 import orjson
@@ -92,19 +91,16 @@ def row_etag(queryset, fields):
 
 def row_values(fields, *, columns=None):
     """A function of a page row returning the tuple of ``fields`` (``stock__item_type`` paths):
-    from a row tuple whose ``columns`` are named (the lean read path's ``values_list`` rows),
-    from a model instance (attributes, through ``select_related`` relations) or from a mapping
-    keyed by the paths."""
-    by_attribute = attrgetter(*(path.replace("__", ".") for path in fields))
-    by_key = itemgetter(*fields)
-    by_index = itemgetter(*(columns.index(path) for path in fields)) if columns else None
+    from a row tuple whose ``columns`` are named (the lean read path's ``values_list`` rows), or
+    from a model instance (attributes, through ``select_related`` relations)."""
+    if columns:
+        getter = itemgetter(*(columns.index(path) for path in fields))
+    else:
+        getter = attrgetter(*(path.replace("__", ".") for path in fields))
     single = len(fields) == 1
 
     def values(row):
-        if by_index is not None:
-            found = by_index(row)
-        else:
-            found = by_key(row) if isinstance(row, Mapping) else by_attribute(row)
+        found = getter(row)
         return (found,) if single else found
 
     return values

@@ -434,13 +434,17 @@ def test_the_schema_documents_if_none_match_the_etag_and_the_304(db):
         assert re.fullmatch(etag["schema"]["pattern"], example), path
 
 
-def test_a_pages_rows_may_be_instances_or_mappings_keyed_by_the_paths(db):
+def test_a_pages_rows_may_be_instances_or_row_tuples_with_named_columns(db):
     from procurement_site.api.conditional import row_values
 
     level = stocked_level(quantity=3)
     alert_fields = ["stock_id", "stock__item_type"]
-    values = row_values(alert_fields)
+    columns = ("alert_id", "stock__item_type", "stock_id")
     alert = level.alerts.select_related("stock").get()
-    row = {"stock_id": level.stock_id, "stock__item_type": level.item_type}
-    assert values(alert) == values(row) == (level.stock_id, level.item_type)
-    assert row_values(["stock_id"])(row) == (level.stock_id,)
+    row = (alert.alert_id, level.item_type, level.stock_id)
+    assert (
+        row_values(alert_fields)(alert)
+        == row_values(alert_fields, columns=columns)(row)
+        == (level.stock_id, level.item_type)
+    )
+    assert row_values(["stock_id"], columns=columns)(row) == (level.stock_id,)
