@@ -30,9 +30,10 @@ from psycopg import ClientCursor
 from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
 
+from procurement.queries import quantity_on_order_sql
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
+from stock import queries
 from stock.figures import CALCULATION_FIELDS
-from stock.figures import LEVEL_COLUMNS as LEVEL_FIELDS
 from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
 
 try:
@@ -70,22 +71,23 @@ AUTH_SQL = (
     '"auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", '
     '"auth_user"."is_active", "auth_user"."date_joined" FROM "api_tokens" INNER JOIN '
     '"auth_user" ON ("api_tokens"."user_id" = "auth_user"."id") '
-    'WHERE "api_tokens"."key_hash" = %s LIMIT 21'
+    'WHERE "api_tokens"."key_hash" = %s'
 )
 PERMS_SQL = (
-    '(SELECT "django_content_type"."app_label" AS "content_type__app_label", '
-    '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
-    '"auth_user_user_permissions" ON ("auth_permission"."id" = '
-    '"auth_user_user_permissions"."permission_id") INNER JOIN "django_content_type" ON '
-    '("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'WHERE "auth_user_user_permissions"."user_id" = %s) UNION '
-    '(SELECT "django_content_type"."app_label" AS "content_type__app_label", '
-    '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
-    '"auth_group_permissions" ON ("auth_permission"."id" = '
-    '"auth_group_permissions"."permission_id") INNER JOIN "django_content_type" ON '
-    '("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'WHERE "auth_group_permissions"."group_id" IN (SELECT U0."id" FROM "auth_group" U0 '
-    'INNER JOIN "auth_user_groups" U1 ON (U0."id" = U1."group_id") WHERE U1."user_id" = %s))'
+    'SELECT "django_content_type"."app_label", "auth_permission"."codename" '
+    'FROM "auth_permission" INNER JOIN "django_content_type" '
+    'ON ("auth_permission"."content_type_id" = "django_content_type"."id") '
+    'INNER JOIN "auth_user_user_permissions" '
+    'ON ("auth_permission"."id" = "auth_user_user_permissions"."permission_id") '
+    'WHERE "auth_user_user_permissions"."user_id" = %s '
+    'UNION SELECT "django_content_type"."app_label", "auth_permission"."codename" '
+    'FROM "auth_permission" INNER JOIN "django_content_type" '
+    'ON ("auth_permission"."content_type_id" = "django_content_type"."id") '
+    'INNER JOIN "auth_group_permissions" '
+    'ON ("auth_permission"."id" = "auth_group_permissions"."permission_id") '
+    'INNER JOIN "auth_user_groups" '
+    'ON ("auth_group_permissions"."group_id" = "auth_user_groups"."group_id") '
+    'WHERE "auth_user_groups"."user_id" = %s'
 )
 
 LEVEL_COLUMNS = (
@@ -94,47 +96,6 @@ LEVEL_COLUMNS = (
     '"stock_levels"."reorder_quantity", "stock_levels"."last_counted_at", '
     '"stock_levels"."reorder_calculation_id"'
 )
-# The app's rows (``stock.selectors.stock_level_rows``): the level's columns, then its
-# calculation's (its id from the level's own column).
-STOCK_PAGE_SQL = (
-    "SELECT "
-    + ", ".join(f'"stock_levels"."{name}" AS "{name}"' for name in LEVEL_FIELDS)
-    + ', "stock_levels"."reorder_calculation_id" AS "reorder_calculation__calculation_id", '
-    + ", ".join(
-        f'"reorder_point_calculations"."{name}" AS "reorder_calculation__{name}"'
-        for name in CALCULATION_FIELDS[1:]
-    )
-    + ' FROM "stock_levels" LEFT OUTER JOIN "reorder_point_calculations" ON '
-    '("stock_levels"."reorder_calculation_id" = "reorder_point_calculations"."calculation_id")'
-    ' {where} ORDER BY 2 ASC, 3 ASC, "stock_levels"."stock_id" ASC {limit}'
-)
-STOCK_COUNT_SQL = 'SELECT COUNT(*) AS "__count" FROM "stock_levels" {where}'
-
-_ON_ORDER = (
-    'COALESCE((SELECT SUM(GREATEST((U0."quantity" - U0."quantity_received"), 0)) AS "total" '
-    'FROM "po_line_items" U0 INNER JOIN '
-    '"purchase_orders" U1 ON (U0."po_id" = U1."po_id") WHERE (U0."item_type" = '
-    '("stock_levels"."item_type") AND U0."location_id" = ("stock_levels"."location_id") AND '
-    'U1."status" IN (\'approved\', \'shipped\')) GROUP BY U0."item_type", U0."location_id"), 0)'
-)
-ALERT_COUNT_SQL = (
-    'SELECT COUNT(*) AS "__count" FROM "reorder_alerts" '
-    'WHERE "reorder_alerts"."resolved_at" IS NULL'
-)
-ALERT_PAGE_SQL = (
-    'SELECT "reorder_alerts"."alert_id" AS "alert_id", "reorder_alerts"."stock_id" AS "stock_id", '
-    '"stock_levels"."item_type" AS "stock__item_type", "stock_levels"."location_id" AS '
-    '"stock__location_id", "stock_levels"."quantity_on_hand" AS "stock__quantity_on_hand", '
-    '"stock_levels"."reorder_point" AS "stock__reorder_point", "stock_levels"."reorder_quantity" '
-    'AS "stock__reorder_quantity", GREATEST(0, (((("stock_levels"."reorder_point")::bigint + '
-    '("stock_levels"."reorder_quantity")::bigint) - ("stock_levels"."quantity_on_hand")::bigint)'
-    f' - ({_ON_ORDER})::bigint)) AS "suggested_quantity", {_ON_ORDER} AS "quantity_on_order", '
-    '"reorder_alerts"."created_at" AS "created_at" FROM "reorder_alerts" INNER JOIN '
-    '"stock_levels" ON ("reorder_alerts"."stock_id" = "stock_levels"."stock_id") '
-    'WHERE "reorder_alerts"."resolved_at" IS NULL ORDER BY 10 ASC, '
-    '"reorder_alerts"."alert_id" ASC {limit}'
-)
-
 LOCK_LEVELS_SQL = f'SELECT {LEVEL_COLUMNS} FROM "stock_levels" WHERE {{where}} ORDER BY "stock_levels"."stock_id" ASC FOR UPDATE'  # noqa: E501
 UPDATE_LEVELS_SQL = (
     'UPDATE "stock_levels" SET "quantity_on_hand" = "stock_levels"."quantity_on_hand" + v.delta'
@@ -565,7 +526,9 @@ def _remove_query_param(url, key):
     return parse.urlunsplit((scheme, netloc, path, query, fragment))
 
 
-def _paginate(request, count_sql, page_sql, params, render):
+def _paginate(request, count_sql, params, read_page, render):
+    """A page as the app's paginator reads it: the count, then ``read_page(limit, offset)``
+    unless the list is empty."""
     size = _page_size(request.query)
     raw_page = request.query.get("page", "1")
     try:
@@ -577,8 +540,7 @@ def _paginate(request, count_sql, page_sql, params, render):
     if not 1 <= number <= pages:
         raise HttpError(404, "not_found", "Invalid page.")
     offset = (number - 1) * size
-    limit = f"LIMIT {min(size, count - offset)}" + (f" OFFSET {offset}" if offset else "")
-    rows = request.sql(page_sql.format(limit=limit), params).fetchall() if count else []
+    rows = read_page(min(size, count - offset), offset) if count else []
     url = request.absolute_url()
     previous = None
     if number > 1:
@@ -621,17 +583,18 @@ def _render_level(row):
 
 
 def list_stock_levels(request):
-    conditions, params = [], []
-    if request.query.get("location_id"):
-        location = _uuid(request.query["location_id"], 400, "invalid", "Enter a valid UUID.")
-        conditions.append('"stock_levels"."location_id" = %s')
-        params.append(location)
-    if request.query.get("item_type"):
-        conditions.append('"stock_levels"."item_type" = %s')
-        params.append(request.query["item_type"])
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    page_sql = STOCK_PAGE_SQL.replace("{where}", where)
-    return _paginate(request, STOCK_COUNT_SQL.format(where=where), page_sql, params, _render_level)
+    location = request.query.get("location_id")
+    if location:
+        location = _uuid(location, 400, "invalid", "Enter a valid UUID.")
+    where, params = queries.level_conditions(
+        location_id=location or None, item_type=request.query.get("item_type")
+    )
+    page_sql = queries.level_page_sql(where)
+
+    def read_page(limit, offset):
+        return request.sql(page_sql, [*params, limit, offset]).fetchall()
+
+    return _paginate(request, queries.level_count_sql(where), params, read_page, _render_level)
 
 
 def _render_alert(row):
@@ -651,7 +614,13 @@ def _render_alert(row):
 
 
 def list_alerts(request):
-    return _paginate(request, ALERT_COUNT_SQL, ALERT_PAGE_SQL, [], _render_alert)
+    where, params = queries.alert_conditions()
+    page_sql = queries.alert_page_sql(where, on_order=quantity_on_order_sql('"stock_levels"'))
+
+    def read_page(limit, offset):
+        return request.sql(page_sql, [*params, limit, offset]).fetchall()
+
+    return _paginate(request, queries.alert_count_sql(where), params, read_page, _render_alert)
 
 
 def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receipt_id=None):

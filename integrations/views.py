@@ -1,6 +1,5 @@
 import re
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
@@ -101,7 +100,6 @@ class WebhookSubscriptionListCreateView(
     required_permission = MANAGE_WEBHOOKS_PERMISSION
     serializer_class = WebhookSubscriptionSerializer
     etag_fields = WebhookSubscriptionSerializer.Meta.fields
-    filter_backends = [DjangoFilterBackend]
     filterset_class = WebhookSubscriptionFilter
 
     def get_queryset(self):

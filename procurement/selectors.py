@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from common.errors import NotFound
+from procurement import queries
 from procurement.models import (
     AWAITING_DELIVERY_STATUSES,
     POApproval,
@@ -37,7 +38,7 @@ from procurement.models import (
 from suppliers.models import SupplierItem
 
 # Statuses whose quantities are on their way: ordered and not yet received.
-ON_ORDER_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED)
+ON_ORDER_STATUSES = tuple(POStatus(status) for status in queries.ON_ORDER_STATUSES)
 # Statuses of POs that committed to buy: approved, and possibly delivered since.
 COMMITTED_STATUSES = (POStatus.APPROVED, POStatus.SHIPPED, POStatus.RECEIVED)
 

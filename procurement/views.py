@@ -2,7 +2,6 @@ import re
 from uuid import UUID
 
 from django.http import HttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -259,7 +258,6 @@ class PurchaseOrderListCreateView(
     etag_fields = ["po_id", "version"]
     etag_per_user = True
     etag_per_day = True
-    filter_backends = [DjangoFilterBackend]
     filterset_class = PurchaseOrderFilter
 
     def get_queryset(self):

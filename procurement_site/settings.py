@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "procurement_site.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     # Ordering is a filter of each filterset (procurement_site.api.filters.OrderingFilter).
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["procurement_site.api.filters.FilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["procurement_site.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["procurement_site.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "procurement_site.api.errors.exception_handler",

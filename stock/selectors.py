@@ -7,10 +7,13 @@ import; the procurement app registers a provider at start-up (``register_on_orde
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value, When
 from django.db.models.functions import Cast, Greatest, TruncDate
 from django.utils import timezone
 
+from common.rows import Columns, PageRows
+from stock import queries
 from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
 from stock.models import (
     AdjustmentReason,
@@ -21,19 +24,26 @@ from stock.models import (
 )
 
 _on_order_provider = None
+_on_order_sql = None
 
 
-def register_on_order_provider(provider):
+def register_on_order_provider(provider, *, sql):
     """``provider(stock_ref)`` returns an expression for the quantity on order of the
-    stock level that ``stock_ref`` (a field path such as ``""`` or ``"stock__"``) points at."""
-    global _on_order_provider  # set once, at app start-up
-    _on_order_provider = provider
+    stock level that ``stock_ref`` (a field path such as ``""`` or ``"stock__"``) points at;
+    ``sql(level)`` the same as SQL, of the level ``level`` (a quoted table name), for the
+    statements written out (``stock.queries``)."""
+    global _on_order_provider, _on_order_sql  # set once, at app start-up
+    _on_order_provider, _on_order_sql = provider, sql
 
 
 def quantity_on_order_expression(stock_ref=""):
     if _on_order_provider is None:
         return Value(0, output_field=IntegerField())
     return _on_order_provider(stock_ref)
+
+
+def quantity_on_order_sql(level='"stock_levels"'):
+    return "0" if _on_order_sql is None else _on_order_sql(level)
 
 
 def list_stock_levels():
@@ -52,6 +62,37 @@ def stock_level_rows(levels):
     """``levels`` (a ``list_stock_levels`` queryset, filtered and ordered) as row tuples of
     ``LEVEL_ROW_COLUMNS`` (``None`` for the calculation's without one), in one query."""
     return levels.values_list(*LEVEL_ROW_COLUMNS)
+
+
+class StockLevelRows(PageRows):
+    """The levels ``GET /stock-levels`` lists, as row tuples of ``LEVEL_ROW_COLUMNS`` (what
+    ``stock_level_rows`` reads), with the statements of ``stock.queries``. Takes the cleaned
+    values of ``stock.filters.StockLevelFilter`` (its ``ordering``: names of
+    ``queries.LEVEL_ORDERINGS``, ``-`` for descending)."""
+
+    model = StockLevel
+    columns = Columns(
+        [
+            *(StockLevel._meta.get_field(name) for name in LEVEL_COLUMNS),
+            StockLevel._meta.get_field("reorder_calculation"),
+            *(ReorderPointCalculation._meta.get_field(name) for name in CALCULATION_FIELDS[1:]),
+        ]
+    )
+
+    def __init__(self, *, location_id=None, item_type=None, below_reorder_point=None, ordering=()):
+        if location_id is not None:
+            location_id = StockLevel._meta.get_field("location_id").get_db_prep_value(
+                location_id, connection
+            )
+        where, params = queries.level_conditions(
+            location_id=location_id, item_type=item_type, below_reorder_point=below_reorder_point
+        )
+        ordering = ordering or queries.DEFAULT_LEVEL_ORDERING
+        super().__init__(
+            params=params,
+            count_sql=queries.level_count_sql(where),
+            page_sql=lambda counted: queries.level_page_sql(where, ordering, counted=counted),
+        )
 
 
 # An alert as listed, with its level's figures as they are now (``stock.presenters``).
@@ -73,6 +114,49 @@ def alert_rows(alerts):
     """``alerts`` (``list_open_alerts`` or ``alerts_with_figures``, filtered and ordered) as row
     tuples of ``ALERT_COLUMNS``, in one query."""
     return alerts.values_list(*ALERT_COLUMNS)
+
+
+class ReorderAlertRows(PageRows):
+    """The open alerts ``GET /reorder-alerts`` lists, as row tuples of ``ALERT_COLUMNS`` (what
+    ``alert_rows`` reads of ``list_open_alerts``), with the statements of ``stock.queries``.
+    Takes the cleaned values of ``stock.filters.ReorderAlertFilter``."""
+
+    model = ReorderAlert
+    columns = Columns(
+        [
+            ReorderAlert._meta.get_field("alert_id"),
+            ReorderAlert._meta.get_field("stock"),
+            *(
+                StockLevel._meta.get_field(name)
+                for name in (
+                    "item_type",
+                    "location_id",
+                    "quantity_on_hand",
+                    "reorder_point",
+                    "reorder_quantity",
+                )
+            ),
+            None,  # suggested_quantity
+            None,  # quantity_on_order
+            ReorderAlert._meta.get_field("created_at"),
+        ]
+    )
+
+    def __init__(self, *, location_id=None, item_type=None, ordering=()):
+        if location_id is not None:
+            location_id = StockLevel._meta.get_field("location_id").get_db_prep_value(
+                location_id, connection
+            )
+        where, params = queries.alert_conditions(location_id=location_id, item_type=item_type)
+        ordering = ordering or queries.DEFAULT_ALERT_ORDERING
+        on_order = quantity_on_order_sql()
+        super().__init__(
+            params=params,
+            count_sql=queries.alert_count_sql(where),
+            page_sql=lambda counted: queries.alert_page_sql(
+                where, ordering, on_order=on_order, counted=counted
+            ),
+        )
 
 
 def open_alerts():

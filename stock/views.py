@@ -1,5 +1,3 @@
-from django.utils.functional import cached_property
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
@@ -8,7 +6,7 @@ from procurement_site.api.conditional import ConditionalGetMixin
 from procurement_site.api.idempotency import IdempotentAPIView
 from procurement_site.api.schema import COMMON_HEADERS, error_response, error_responses
 from stock import presenters, selectors, services
-from stock.filters import OrderedReorderAlertFilter, ReorderAlertFilter, StockLevelFilter
+from stock.filters import ReorderAlertFilter, StockLevelFilter
 from stock.models import StockAdjustment
 from stock.serializers import (
     ReorderAlertSerializer,
@@ -29,16 +27,13 @@ class StockLevelListView(ConditionalGetMixin, generics.ListAPIView):
     # The level's columns; its calculation by id (calculations are only ever inserted).
     etag_fields = [*selectors.LEVEL_COLUMNS, "reorder_calculation__calculation_id"]
     page_columns = selectors.LEVEL_ROW_COLUMNS
-    filter_backends = [DjangoFilterBackend]
     filterset_class = StockLevelFilter
 
     def get_queryset(self):
-        return selectors.list_stock_levels()
+        return selectors.StockLevelRows()
 
     def list(self, request, *args, **kwargs):
-        levels = self.filter_queryset(self.get_queryset())
-        self.paginator.count_queryset = levels
-        page = self.paginate_queryset(selectors.stock_level_rows(levels))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(presenters.stock_levels(page))
 
     @extend_schema(
@@ -164,30 +159,13 @@ class ReorderAlertListView(ConditionalGetMixin, generics.ListAPIView):
     # The suggested quantity follows from the others.
     etag_fields = [name for name in selectors.ALERT_COLUMNS if name != "suggested_quantity"]
     page_columns = selectors.ALERT_COLUMNS
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = OrderedReorderAlertFilter
-
-    @cached_property
-    def _open_alerts(self):
-        return selectors.list_open_alerts()
+    filterset_class = ReorderAlertFilter
 
     def get_queryset(self):
-        # Built once per request (its annotations cost more than the rest of the view's Python):
-        # the permission check asks for it too, for its model.
-        return self._open_alerts
-
-    def paginate_queryset(self, queryset):
-        self.paginator.count_queryset = self.get_etag_count_queryset(queryset)
-        return super().paginate_queryset(queryset)
-
-    def get_etag_count_queryset(self, queryset):
-        # The page joins every open alert to its level; the count needs the level only to filter
-        # on it (a hash join over all levels otherwise, most of the request's time).
-        return ReorderAlertFilter(self.request.query_params, queryset=selectors.open_alerts()).qs
+        return selectors.ReorderAlertRows()
 
     def list(self, request, *args, **kwargs):
-        alerts = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.alert_rows(alerts))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(presenters.alerts(page))
 
     @extend_schema(

@@ -1,7 +1,6 @@
 import re
 from uuid import UUID
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -103,7 +102,6 @@ SUPPLIER_EXAMPLES = [
 class SupplierListCreateView(ConditionalGetMixin, IdempotentAPIView, generics.ListCreateAPIView):
     serializer_class = SupplierSerializer
     etag_fields = SupplierSerializer.Meta.fields
-    filter_backends = [DjangoFilterBackend]
     filterset_class = SupplierFilter
 
     def get_queryset(self):
@@ -196,7 +194,6 @@ class SupplierItemListCreateView(
 ):
     serializer_class = SupplierItemSerializer
     etag_fields = SUPPLIER_ITEM_ETAG_FIELDS
-    filter_backends = [DjangoFilterBackend]
     filterset_class = SupplierItemFilter
 
     def get_queryset(self):

@@ -31,7 +31,7 @@ import inspect
 from operator import attrgetter, itemgetter
 
 import orjson
-from django.db.models import BigIntegerField, Func, Subquery
+from django.db.models import BigIntegerField, Func, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
@@ -193,11 +193,6 @@ class ConditionalGetMixin:
         answers something else (a 404: no such page) or must not be answered 304."""
         return self._page_etag_from_query()
 
-    def get_etag_count_queryset(self, queryset):
-        """What the page's paginator counts (``queryset``, filtered; a view that counts on
-        another queryset says which)."""
-        return queryset
-
     # --- DRF hooks -----------------------------------------------------------------------------
 
     def initial(self, request, *args, **kwargs):
@@ -262,9 +257,16 @@ class ConditionalGetMixin:
         bottom = (number - 1) * size
         if bottom > _MAX_OFFSET:
             return None
+        if not isinstance(queryset, QuerySet):
+            # A selector's own rows (``stock.selectors.StockLevelRows``): its counted page.
+            count, rows = queryset.counted_page(bottom, bottom + size)
+            if not rows:
+                return self._list_etag(0, []) if number == 1 else None
+            values = row_values(self.etag_fields, columns=self.page_columns)
+            return self._list_etag(count, [values(row) for row in rows])
         rows = list(
             queryset.prefetch_related(None)
-            .annotate(etag_total=_count(self.get_etag_count_queryset(queryset)))
+            .annotate(etag_total=_count(queryset))
             .values_list("etag_total", *self.etag_fields)[bottom : bottom + size]
         )
         if not rows:

@@ -11,6 +11,10 @@ from datetime import UTC, datetime
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
+from django_filters import utils
+from django_filters.constants import EMPTY_VALUES
+from django_filters.rest_framework import DjangoFilterBackend
 
 from procurement_site.api.fields import NO_NUL, UUID_PATTERN
 
@@ -22,9 +26,36 @@ _DATE_TIME = re.compile(
 )
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, also for a list whose selector writes its own SQL (an object with
+    a ``model`` and ``filter(**values)``, such as ``stock.selectors.StockLevelRows``, rather than
+    a queryset): its filterset validates the query (a 400 naming what is wrong) and the schema
+    documents it as for any other list; the selector gets the cleaned values that filter (an
+    empty one filters nothing, as with django-filter's filters)."""
+
+    def filter_queryset(self, request, queryset, view):
+        if isinstance(queryset, QuerySet):
+            return super().filter_queryset(request, queryset, view)
+        filterset = self.get_filterset(request, queryset, view)
+        if not filterset.is_valid():
+            raise utils.translate_validation(filterset.errors)
+        values = filterset.form.cleaned_data.items()
+        return queryset.filter(**{name: v for name, v in values if v not in EMPTY_VALUES})
+
+
 class StrictFilterSet(django_filters.FilterSet):
     """A parameter given with an empty value is a 400, except for free-text filters
-    (``allow_blank``): ``?supplier_id=`` names no supplier, it does not mean "any"."""
+    (``allow_blank``): ``?supplier_id=`` names no supplier, it does not mean "any".
+
+    The form class is built once per filterset class (django-filter builds it for each request,
+    from fresh copies of the filters): these filters' fields never depend on the request."""
+
+    def get_form_class(self):
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
 
     def is_valid(self):
         valid = super().is_valid()

@@ -1,26 +1,9 @@
 import re
 
-from django.core.paginator import Paginator
-from django.utils.functional import cached_property
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
 _POSITIVE = re.compile(r"[1-9][0-9]*")
-
-
-class _CountingPaginator(Paginator):
-    """A Django paginator that counts on ``count_queryset`` when one is given: the same rows as
-    ``object_list``, without the joins its page needs (see ``PageNumberPagination``)."""
-
-    def __init__(self, *args, count_queryset=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._count_queryset = count_queryset
-
-    @cached_property
-    def count(self):
-        if self._count_queryset is None:
-            return super().count
-        return self._count_queryset.count()
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -35,12 +18,6 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 500
     # DRF also takes ``?page=last``; the document says a page is a number.
     last_page_strings = ()
-    #: Set by a view whose page query joins tables its count does not need: the same rows, counted
-    #: without the joins.
-    count_queryset = None
-
-    def django_paginator_class(self, object_list, per_page):
-        return _CountingPaginator(object_list, per_page, count_queryset=self.count_queryset)
 
     def get_page_number(self, request, paginator):
         return self._positive(request, self.page_query_param) or 1

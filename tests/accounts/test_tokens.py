@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import ApiToken, hash_key
+from accounts.selectors import api_token_for_key
 from common.errors import InvalidInput, NotFound, PermissionDenied
 from tests.factories import ApiTokenFactory, UserFactory
 
@@ -85,6 +86,23 @@ def test_authentication_is_one_query_and_the_request_user_is_the_tokens():
     assert token.key not in " ".join(q["sql"] for q in queries.captured_queries)
 
 
+@pytest.mark.sqlite
+def test_the_token_and_its_user_are_read_as_the_orm_reads_them():
+    """``api_token_for_key`` writes its statement by hand: its instances hold what the ORM's
+    would, typed alike (on SQLite too, whose UUIDs and date-times come back as text)."""
+    token = ApiTokenFactory(expires_in_days=3, user=UserFactory(last_login=timezone.now()))
+
+    found = api_token_for_key(key=token.key)
+
+    expected = ApiToken.objects.select_related("user").get(pk=token.pk)
+    for ours, theirs in ((found, expected), (found.user, expected.user)):
+        for field in type(theirs)._meta.concrete_fields:
+            mine, orm = getattr(ours, field.attname), getattr(theirs, field.attname)
+            assert (type(mine), mine) == (type(orm), orm), field.name
+    assert api_token_for_key(key="no-such-key") is None
+
+
+@pytest.mark.sqlite
 def test_a_revoked_token_is_a_401_and_others_keep_working():
     user = UserFactory()
     revoked, kept = ApiTokenFactory(user=user), ApiTokenFactory(user=user)
@@ -105,6 +123,7 @@ def test_revoking_again_keeps_the_first_revocation_time():
     assert ApiToken.objects.get(pk=token.pk).revoked_at == first
 
 
+@pytest.mark.sqlite
 def test_an_expired_token_is_a_401():
     token = ApiTokenFactory(expires_in_days=1)
     assert get_with(token.key).status_code == 200
@@ -119,6 +138,7 @@ def test_expiry_is_set_from_the_days_given():
     assert before + timedelta(days=30) <= token.expires_at <= timezone.now() + timedelta(days=30)
 
 
+@pytest.mark.sqlite
 def test_an_unknown_key_and_an_inactive_user_are_401s():
     assert_refused(get_with("not-a-real-token"), "Invalid token.")
     token = ApiTokenFactory()

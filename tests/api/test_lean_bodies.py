@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import generics
@@ -21,6 +22,7 @@ from procurement.models import PurchaseOrder, in_machine_order
 from procurement.serializers import PurchaseOrderSerializer, render_purchase_orders
 from procurement.views import PurchaseOrderDetailView, PurchaseOrderListCreateView
 from procurement_site.api.renderers import JSONRenderer
+from stock import selectors as stock_selectors
 from stock.models import LeadTimeSource, ReorderAlert, ReorderPointCalculation, SkipReason
 from stock.views import ReorderAlertListView, StockLevelListView
 from tests.conftest import ALL_PERMS, client_for
@@ -40,16 +42,42 @@ class OldEventSerializer(PurchaseOrderSerializer):
 
 class OldStockLevels(StockLevelListView):
     """The list as it was rendered: the serializer over model instances (which predates the
-    ETag, computed from the lean path's row tuples)."""
+    ETag, computed from the lean path's row tuples), filtered and ordered by the ORM."""
 
     etag_fields = ()
+
+    def get_queryset(self):
+        levels = stock_selectors.list_stock_levels()
+        query = self.request.query_params
+        if "location_id" in query:
+            levels = levels.filter(location_id=query["location_id"])
+        if query.get("below_reorder_point") == "true":
+            levels = levels.filter(quantity_on_hand__lte=F("reorder_point"))
+        return levels.order_by(*query.get("ordering", "item_type,location_id").split(","), "pk")
+
+    def filter_queryset(self, queryset):
+        return queryset
 
     def list(self, request, *args, **kwargs):
         return generics.ListAPIView.list(self, request, *args, **kwargs)
 
 
 class OldAlerts(ReorderAlertListView):
+    """The alerts as they were rendered: the serializer over the ORM's annotated instances."""
+
     etag_fields = ()
+
+    def get_queryset(self):
+        alerts = stock_selectors.list_open_alerts()
+        query = self.request.query_params
+        if "location_id" in query:
+            alerts = alerts.filter(stock__location_id=query["location_id"])
+        if "item_type" in query:
+            alerts = alerts.filter(stock__item_type=query["item_type"])
+        return alerts.order_by(*query.get("ordering", "created_at").split(","), "pk")
+
+    def filter_queryset(self, queryset):
+        return queryset
 
     def list(self, request, *args, **kwargs):
         return generics.ListAPIView.list(self, request, *args, **kwargs)

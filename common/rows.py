@@ -1,0 +1,124 @@
+"""Rows and model instances from hand-written ``SELECT`` statements, for the reads every request
+makes, whose SQL the ORM would compile anew each time (at a cost above the database's answer).
+
+``Columns`` names model fields as one select list and converts the values read as the ORM
+converts them (SQLite's text UUIDs and naive date-times; PostgreSQL's need nothing);
+``ModelColumns`` also builds the instances, with ``Model.from_db`` as ``QuerySet.raw()`` does.
+"""
+
+from django.db import connection, connections
+
+
+class Columns:
+    """``fields`` (model fields, of one model or of joined ones), in order; ``None`` for a
+    computed column, read as the database returns it."""
+
+    def __init__(self, fields):
+        self.fields = list(fields)
+        self._converters_by_alias = {}
+
+    @property
+    def sql(self):
+        return ", ".join(
+            f'"{field.model._meta.db_table}"."{field.column}"' for field in self.fields
+        )
+
+    def convert(self, rows, *, using="default"):
+        """``rows`` (tuples of these columns' values as the database returns them) as the ORM
+        reads them."""
+        converters = self._converters(using)
+        if not converters:
+            return rows
+        connection = connections[using]
+        converted = []
+        for row in rows:
+            values = list(row)
+            for index, column, functions in converters:
+                for convert in functions:
+                    values[index] = convert(values[index], column, connection)
+            converted.append(tuple(values))
+        return converted
+
+    def _converters(self, using):
+        """``(index, column, converters)`` of the columns the database ``using`` converts."""
+        if using not in self._converters_by_alias:
+            connection = connections[using]
+            found = []
+            for index, field in enumerate(self.fields):
+                if field is None:
+                    continue
+                column = field.get_col(field.model._meta.db_table)
+                functions = [
+                    *connection.ops.get_db_converters(column),
+                    *column.get_db_converters(connection),
+                ]
+                if functions:
+                    found.append((index, column, functions))
+            self._converters_by_alias[using] = found
+        return self._converters_by_alias[using]
+
+
+class ModelColumns(Columns):
+    """The concrete fields of ``models``, one model after the other."""
+
+    def __init__(self, *models):
+        self.models = models
+        super().__init__(field for model in models for field in model._meta.concrete_fields)
+
+    def instances(self, row, *, using="default"):
+        """One instance of each model from ``row`` (their columns, in order)."""
+        [values] = self.convert([row], using=using)
+        found, start = [], 0
+        for model in self.models:
+            names = [field.attname for field in model._meta.concrete_fields]
+            found.append(model.from_db(using, names, values[start : start + len(names)]))
+            start += len(names)
+        return found
+
+
+class PageRows:
+    """A list's rows read with hand-written SQL (the API's busiest lists, whose statements the
+    ORM would compile anew on every request), as Django's ``Paginator`` takes an object list:
+    ``count()`` is one ``COUNT(*)``, a slice one page (``LIMIT %s OFFSET %s``).
+
+    A subclass sets ``model`` (what the filterset filters) and ``columns`` (what a row holds, a
+    ``Columns``), and in ``__init__`` the statements and their parameters: ``count_sql``, and
+    ``page_sql(counted)``, a page whose rows start with the count of all the rows when
+    ``counted``. ``filter(**values)`` returns the rows a filterset's cleaned values select."""
+
+    model = None
+    columns = None
+
+    def __init__(self, *, params, count_sql, page_sql):
+        self._params = params
+        self._count_sql = count_sql
+        self._page_sql = page_sql
+
+    def filter(self, **values):
+        return type(self)(**values)
+
+    def count(self):
+        with connection.cursor() as cursor:
+            cursor.execute(self._count_sql, self._params)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, page):
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError(f"{type(self).__name__} are read a page (a slice) at a time.")
+        start = page.start or 0
+        # An empty list's page: nothing to read (as a queryset's empty slice).
+        if page.stop <= start:
+            return []
+        return self.columns.convert(self._read(start, page.stop, counted=False))
+
+    def counted_page(self, start, stop):
+        """``(count, rows)`` of the slice ``[start:stop]``, in one statement; the count is
+        ``None`` when the slice is past the end (no row carries it)."""
+        rows = self._read(start, stop, counted=True)
+        converted = self.columns.convert([row[1:] for row in rows])
+        return (rows[0][0] if rows else None), converted
+
+    def _read(self, start, stop, *, counted):
+        with connection.cursor() as cursor:
+            cursor.execute(self._page_sql(counted), [*self._params, stop - start, start])
+            return cursor.fetchall()
