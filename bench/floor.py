@@ -30,6 +30,7 @@ from psycopg import ClientCursor
 from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
 
+from procurement import queries as procurement_queries
 from procurement.queries import quantity_on_order_sql
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
 from stock import queries
@@ -121,20 +122,8 @@ CREATE_LEVELS_SQL = (
     "ON CONFLICT DO NOTHING"
 )
 
-PO_COLUMNS = (
-    '"purchase_orders"."po_id", "purchase_orders"."supplier_id", "purchase_orders"."status", '
-    '"purchase_orders"."total_amount", "purchase_orders"."currency", '
-    '"purchase_orders"."approved_by", "purchase_orders"."submitted_at", '
-    '"purchase_orders"."approved_at", "purchase_orders"."created_at", '
-    '"purchase_orders"."created_by", "purchase_orders"."expected_delivery_date", '
-    '"purchase_orders"."received_at", "purchase_orders"."sent_to_supplier_at", '
-    '"purchase_orders"."version", "purchase_orders"."receipt_status", '
-    '"purchase_orders"."first_received_at"'
-)
+PO_COLUMNS = ", ".join(f'"purchase_orders"."{name}"' for name in procurement_queries.PO_COLUMNS)
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
-PO_SQL = (
-    f'SELECT {PO_COLUMNS} FROM "purchase_orders" WHERE "purchase_orders"."po_id" = %s {PO_ORDER}'
-)
 PO_HISTORY_SQL = (
     'SELECT "po_status_history"."id", "po_status_history"."po_id", '
     '"po_status_history"."from_status", "po_status_history"."to_status", '
@@ -152,28 +141,6 @@ PO_APPROVALS_SQL = (
     'SELECT "po_approvals"."id", "po_approvals"."po_id", "po_approvals"."approved_by", '
     '"po_approvals"."approved_at" FROM "po_approvals" WHERE "po_approvals"."po_id" IN (%s) '
     'ORDER BY "po_approvals"."approved_at" ASC, "po_approvals"."id" ASC'
-)
-PO_LINES_SQL = (
-    'SELECT "po_line_items"."po_id" AS "purchase_order_id", "po_line_items"."line_item_id" AS '
-    '"line_item_id", "po_line_items"."item_type" AS "item_type", "po_line_items"."location_id" '
-    'AS "location_id", "po_line_items"."quantity" AS "quantity", "po_line_items"."unit_price" AS '
-    '"unit_price", "po_line_items"."line_total" AS "line_total", '
-    '"po_line_items"."quantity_received" AS "quantity_received" FROM "po_line_items" WHERE '
-    '"po_line_items"."po_id" IN (%s) ORDER BY "po_line_items"."line_number" ASC'
-)
-PO_RECEIPTS_SQL = (
-    'SELECT "po_receipts"."po_id" AS "purchase_order_id", "po_receipts"."receipt_id" AS '
-    '"receipt_id", "po_receipts"."received_by" AS "received_by", "po_receipts"."received_at" AS '
-    '"received_at", "po_receipts"."note" AS "note" FROM "po_receipts" WHERE '
-    '"po_receipts"."po_id" IN (%s) ORDER BY 4 ASC, 2 ASC'
-)
-PO_RECEIPT_LINES_SQL = (
-    'SELECT "po_receipt_lines"."receipt_id" AS "receipt_id", "po_receipt_lines"."line_item_id" '
-    'AS "line_item_id", "po_line_items"."item_type" AS "line_item__item_type", '
-    '"po_line_items"."location_id" AS "line_item__location_id", "po_receipt_lines"."quantity" '
-    'AS "quantity" FROM "po_receipt_lines" INNER JOIN "po_line_items" ON '
-    '("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") WHERE '
-    '"po_receipt_lines"."receipt_id" IN ({ids}) ORDER BY "po_receipt_lines"."id" ASC'
 )
 SUPPLIER_COLUMNS = (
     '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
@@ -864,7 +831,7 @@ def _available_transitions(request, po, *, editors):
 
 
 def _read_po(request, po_id):
-    row = request.sql(PO_SQL, [po_id]).fetchone()
+    row = request.sql(procurement_queries.PO_SQL, [po_id]).fetchone()
     if row is None:
         raise HttpError(404, "not_found", f"No purchase order {po_id}.")
     return _render_po(request, row)
@@ -877,14 +844,12 @@ def _render_po(request, row):
     history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
     editors = {edit[2] for edit in request.sql(PO_EDITS_SQL, [po_id]).fetchall()}
     approvals = request.sql(PO_APPROVALS_SQL, [po_id]).fetchall()
-    lines = request.sql(PO_LINES_SQL, [po_id]).fetchall()
-    receipts = request.sql(PO_RECEIPTS_SQL, [po_id]).fetchall()
+    lines = request.sql(procurement_queries.lines_sql(1), [po_id]).fetchall()
+    receipts = request.sql(procurement_queries.receipts_sql(1), [po_id]).fetchall()
     receipt_lines = {}
     if receipts:
         ids = [receipt[1] for receipt in receipts]
-        for rl in request.sql(
-            PO_RECEIPT_LINES_SQL.format(ids=", ".join(["%s"] * len(ids))), ids
-        ).fetchall():
+        for rl in request.sql(procurement_queries.receipt_lines_sql(len(ids)), ids).fetchall():
             receipt_lines.setdefault(rl[0], []).append(
                 {"line_item_id": rl[1], "item_type": rl[2], "location_id": rl[3], "quantity": rl[4]}
             )

@@ -18,3 +18,67 @@ def quantity_on_order_sql(level):
         f'AND "po_line_items"."location_id" = {level}."location_id" '
         f'AND "purchase_orders"."status" IN ({statuses})), 0)'
     )
+
+
+# --- A purchase order as the API shows it (``procurement.selectors``) --------------------------
+
+# The table's columns, in the model's order.
+PO_COLUMNS = (
+    "po_id",
+    "supplier_id",
+    "status",
+    "total_amount",
+    "currency",
+    "approved_by",
+    "submitted_at",
+    "approved_at",
+    "created_at",
+    "created_by",
+    "expected_delivery_date",
+    "received_at",
+    "sent_to_supplier_at",
+    "version",
+    "receipt_status",
+    "first_received_at",
+)
+PO_SQL = (
+    "SELECT "
+    + ", ".join(f'"purchase_orders"."{name}"' for name in PO_COLUMNS)
+    + ' FROM "purchase_orders" WHERE "purchase_orders"."po_id" = %s'
+)
+
+
+def _ids(count):
+    return ", ".join(["%s"] * count)
+
+
+def lines_sql(count):
+    """The lines of ``count`` POs (``IN`` their ids), rows of ``selectors.LINE_COLUMNS``."""
+    return (
+        'SELECT "po_line_items"."po_id", "po_line_items"."line_item_id", '
+        '"po_line_items"."item_type", "po_line_items"."location_id", "po_line_items"."quantity", '
+        '"po_line_items"."unit_price", "po_line_items"."line_total", '
+        '"po_line_items"."quantity_received" FROM "po_line_items" '
+        f'WHERE "po_line_items"."po_id" IN ({_ids(count)}) ORDER BY "po_line_items"."line_number"'
+    )
+
+
+def receipts_sql(count):
+    """The receipts of ``count`` POs, rows of ``selectors.RECEIPT_COLUMNS``."""
+    return (
+        'SELECT "po_receipts"."po_id", "po_receipts"."receipt_id", "po_receipts"."received_by", '
+        '"po_receipts"."received_at", "po_receipts"."note" FROM "po_receipts" '
+        f'WHERE "po_receipts"."po_id" IN ({_ids(count)}) '
+        'ORDER BY "po_receipts"."received_at", "po_receipts"."receipt_id"'
+    )
+
+
+def receipt_lines_sql(count):
+    """The lines of ``count`` receipts, rows of ``selectors.RECEIPT_LINE_COLUMNS``."""
+    return (
+        'SELECT "po_receipt_lines"."receipt_id", "po_receipt_lines"."line_item_id", '
+        '"po_line_items"."item_type", "po_line_items"."location_id", "po_receipt_lines"."quantity" '
+        'FROM "po_receipt_lines" INNER JOIN "po_line_items" '
+        'ON ("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") '
+        f'WHERE "po_receipt_lines"."receipt_id" IN ({_ids(count)}) ORDER BY "po_receipt_lines"."id"'
+    )

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db import router
+from django.db import connection, router
 from django.db.models import (
     BooleanField,
     Exists,
@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from common.errors import NotFound
+from common.rows import Columns
 from procurement import queries
 from procurement.models import (
     AWAITING_DELIVERY_STATUSES,
@@ -105,6 +106,43 @@ RECEIPT_LINE_COLUMNS = (
 )
 
 
+# The API's reads of a PO and of its details send the statements of ``procurement.queries``
+# (written out: the ORM would compile them anew on every request); these convert what they read.
+_PO = Columns(PurchaseOrder._meta.get_field(name) for name in queries.PO_COLUMNS)
+_LINES = Columns(POLineItem._meta.get_field(name) for name in LINE_COLUMNS)
+_RECEIPTS = Columns(Receipt._meta.get_field(name) for name in RECEIPT_COLUMNS)
+_RECEIPT_LINES = Columns(
+    [
+        ReceiptLine._meta.get_field("receipt"),
+        ReceiptLine._meta.get_field("line_item"),
+        POLineItem._meta.get_field("item_type"),
+        POLineItem._meta.get_field("location_id"),
+        ReceiptLine._meta.get_field("quantity"),
+    ]
+)
+
+
+def _prep(model, name, value):
+    """``value`` of the field ``name`` as the database takes it (SQLite's UUIDs are text)."""
+    return model._meta.get_field(name).get_db_prep_value(value, connection)
+
+
+def _read(columns, sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return columns.convert(cursor.fetchall())
+
+
+def read_purchase_order(*, po_id):
+    """The PO ``po_id`` (a UUID): its row alone, as the API's detail reads it (its relations are
+    ``read_details``'); ``NotFound`` for an unknown one."""
+    rows = _read(_PO, queries.PO_SQL, [_prep(PurchaseOrder, "po_id", po_id)])
+    if not rows:
+        raise NotFound(f"No purchase order {po_id}.")
+    names = [PurchaseOrder._meta.get_field(name).attname for name in queries.PO_COLUMNS]
+    return PurchaseOrder.from_db(router.db_for_read(PurchaseOrder), names, rows[0])
+
+
 @dataclass
 class Details:
     """A PO's lines and receipts as rows (``LINE_COLUMNS``, ``RECEIPT_COLUMNS``), and each
@@ -124,27 +162,17 @@ def read_details(pos):
     if not details:
         return details
     prefetch_related_objects(pos, *_rule_relations())
-    ids = list(details)
-    for row in (
-        POLineItem.objects.filter(purchase_order_id__in=ids)
-        .order_by("line_number")
-        .values_list(*LINE_COLUMNS)
-    ):
+    ids = [_prep(PurchaseOrder, "po_id", po_id) for po_id in details]
+    for row in _read(_LINES, queries.lines_sql(len(ids)), ids):
         details[row[0]].lines.append(row)
     po_of_receipt = {}
-    for row in (
-        Receipt.objects.filter(purchase_order_id__in=ids)
-        .order_by("received_at", "receipt_id")
-        .values_list(*RECEIPT_COLUMNS)
-    ):
+    for row in _read(_RECEIPTS, queries.receipts_sql(len(ids)), ids):
         details[row[0]].receipts.append(row)
         po_of_receipt[row[1]] = row[0]
     if po_of_receipt:
-        for row in (
-            ReceiptLine.objects.filter(receipt_id__in=list(po_of_receipt))
-            .order_by("id")
-            .values_list(*RECEIPT_LINE_COLUMNS)
-        ):
+        receipt_ids = [_prep(Receipt, "receipt_id", receipt_id) for receipt_id in po_of_receipt]
+        sql = queries.receipt_lines_sql(len(receipt_ids))
+        for row in _read(_RECEIPT_LINES, sql, receipt_ids):
             details[po_of_receipt[row[0]]].receipt_lines.setdefault(row[0], []).append(row)
     for po in pos:
         po.has_lines = bool(details[po.po_id].lines)

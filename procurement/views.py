@@ -339,7 +339,7 @@ class PurchaseOrderDetailView(ConditionalGetMixin, IdempotentAPIView, generics.G
         return None if version is None else version_etag(version)
 
     def get(self, request, po_id):
-        po = selectors.get_purchase_order(po_id=parse_po_id(po_id), queryset=self.get_queryset())
+        po = selectors.read_purchase_order(po_id=parse_po_id(po_id))
         body = presenters.purchase_order(po, user=request.user)
         return Response(body, headers={"ETag": etag(po)})
 
