@@ -91,13 +91,6 @@ PERMS_SQL = (
     'WHERE "auth_user_groups"."user_id" = %s'
 )
 
-LEVEL_COLUMNS = (
-    '"stock_levels"."stock_id", "stock_levels"."item_type", "stock_levels"."location_id", '
-    '"stock_levels"."quantity_on_hand", "stock_levels"."reorder_point", '
-    '"stock_levels"."reorder_quantity", "stock_levels"."last_counted_at", '
-    '"stock_levels"."reorder_calculation_id"'
-)
-LOCK_LEVELS_SQL = f'SELECT {LEVEL_COLUMNS} FROM "stock_levels" WHERE {{where}} ORDER BY "stock_levels"."stock_id" ASC FOR UPDATE'  # noqa: E501
 UPDATE_LEVELS_SQL = (
     'UPDATE "stock_levels" SET "quantity_on_hand" = "stock_levels"."quantity_on_hand" + v.delta'
     " FROM unnest(%s::uuid[], %s::integer[]) AS v (stock_id, delta) "
@@ -239,14 +232,6 @@ ENQUEUE_TASK_SQL = (
     '"started_at", "finished_at", "args_kwargs", "priority", "task_path", "worker_ids", '
     '"queue_name", "backend_name", "run_after", "return_value", "exception_class_path", '
     '"traceback") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)'
-)
-OPEN_ALERTS_OF_SQL = (
-    'SELECT "reorder_alerts"."alert_id", "reorder_alerts"."stock_id", '
-    '"reorder_alerts"."quantity_at_open", "reorder_alerts"."reorder_point_at_open", '
-    '"reorder_alerts"."po_id", "reorder_alerts"."created_at", "reorder_alerts"."resolved_at" '
-    'FROM "reorder_alerts" WHERE ("reorder_alerts"."resolved_at" IS NULL AND '
-    '"reorder_alerts"."stock_id" IN ({ids})) ORDER BY "reorder_alerts"."created_at" ASC, '
-    '"reorder_alerts"."alert_id" ASC'
 )
 RESOLVE_ALERTS_BY_ID_SQL = (
     'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
@@ -656,11 +641,10 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
 def _sync_alerts(request, *, levels, quantity, now):
     """``stock.services.sync_alerts``: read the open alerts of the levels; resolve those lifted,
     open the missing ones, an event for each."""
-    ids = ", ".join(["%s"] * len(levels))
     open_alerts = {
         row[1]: row
         for row in request.sql(
-            OPEN_ALERTS_OF_SQL.format(ids=ids), [level[0] for level in levels]
+            queries.open_alerts_of_sql(len(levels)), [level[0] for level in levels]
         ).fetchall()
     }
     resolved = [
@@ -762,9 +746,7 @@ def record_adjustment(request):
     note = body.get("note") or ""
     now = datetime.now(UTC)
     with request.conn.transaction():
-        levels = request.sql(
-            LOCK_LEVELS_SQL.format(where='"stock_levels"."stock_id" IN (%s)'), [stock_id]
-        ).fetchall()
+        levels = request.sql(queries.lock_levels_sql(ids=1, keys=0), [stock_id]).fetchall()
         if not levels:
             raise HttpError(
                 404, "not_found", f"No stock level {stock_id}.", fields={"stock_id": []}
@@ -1048,12 +1030,8 @@ def _receive_lines(request, *, lines, po_id, receipt_id, now):
 
 
 def _lock_pairs(request, keys):
-    condition = " OR ".join(
-        '("stock_levels"."item_type" = %s AND "stock_levels"."location_id" = %s)' for _ in keys
-    )
     return request.sql(
-        LOCK_LEVELS_SQL.format(where=f"({condition})"),
-        [value for key in keys for value in key],
+        queries.lock_levels_sql(ids=0, keys=len(keys)), [value for key in keys for value in key]
     ).fetchall()
 
 

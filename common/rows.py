@@ -65,6 +65,15 @@ class ModelColumns(Columns):
         self.models = models
         super().__init__(field for model in models for field in model._meta.concrete_fields)
 
+    def read(self, sql, params, *, using="default"):
+        """The instances of one model that ``sql`` selects (its columns, in order)."""
+        if len(self.models) != 1:
+            raise TypeError("read() selects the columns of one model.")
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        return [instance for row in rows for instance in self.instances(row, using=using)]
+
     def instances(self, row, *, using="default"):
         """One instance of each model from ``row`` (their columns, in order)."""
         [values] = self.convert([row], using=using)

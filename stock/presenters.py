@@ -1,6 +1,7 @@
-"""The bodies of stock levels and reorder alerts, built from the selectors' rows by plain
-functions: what ``StockLevelSerializer`` and ``ReorderAlertSerializer`` (the schema of these
-bodies) return, byte for byte, without serializer fields or model instances."""
+"""The bodies of stock levels, reorder alerts and adjustments, built by plain functions (from
+the selectors' rows, or the instances a service recorded): what ``StockLevelSerializer``,
+``ReorderAlertSerializer`` and ``StockAdjustmentSerializer`` (the schema of these bodies)
+return, byte for byte, without serializer fields."""
 
 from common.presenting import datetime_text, text
 from stock.figures import CALCULATION_FIELDS
@@ -73,4 +74,26 @@ def alerts(rows):
             on_order,
             created_at,
         ) in rows
+    ]
+
+
+def adjustments(recorded):
+    """Adjustments as ``POST /stock-adjustments`` returns them (model instances, their ``stock``
+    as it is after them, as ``stock.services.record_adjustments`` returns them)."""
+    return [
+        {
+            "adjustment_id": str(adjustment.adjustment_id),
+            "stock_id": str(adjustment.stock_id),
+            "item_type": adjustment.stock.item_type,
+            "location_id": str(adjustment.stock.location_id),
+            "reason": str(adjustment.reason),
+            "quantity_delta": adjustment.quantity_delta,
+            "quantity_after": adjustment.quantity_after,
+            "counted_quantity": adjustment.counted_quantity,
+            "note": text(adjustment.note),
+            "adjusted_by": text(adjustment.adjusted_by),
+            "created_at": datetime_text(adjustment.created_at),
+            "quantity_on_hand": adjustment.stock.quantity_on_hand,
+        }
+        for adjustment in recorded
     ]

@@ -143,3 +143,45 @@ def alert_page_sql(where, ordering=DEFAULT_ALERT_ORDERING, *, on_order="0", coun
         _order_by(ordering, ALERT_ORDERINGS, '"reorder_alerts"."alert_id"'),
         "LIMIT %s OFFSET %s",
     )
+
+
+# --- The writes' reads: a change locks its levels, the alert rule reads their open alerts ------
+
+# The tables' columns, in the models' order (``StockLevel``, ``ReorderAlert``).
+LEVEL_TABLE_COLUMNS = (*LEVEL_COLUMNS, "reorder_calculation_id")
+ALERT_TABLE_COLUMNS = (
+    "alert_id",
+    "stock_id",
+    "quantity_at_open",
+    "reorder_point_at_open",
+    "po_id",
+    "created_at",
+    "resolved_at",
+)
+
+
+def _placeholders(count):
+    return ", ".join(["%s"] * count)
+
+
+def lock_levels_sql(*, ids, keys, lock=True):
+    """The levels of ``ids`` ids and of ``keys`` (item type, location) pairs (their parameters in
+    that order), all their columns, in id order: locked (``FOR UPDATE``) unless ``lock`` is
+    false (SQLite has no row locks: its first write locks the database)."""
+    conditions = [f'"stock_levels"."stock_id" IN ({_placeholders(ids)})'] if ids else []
+    conditions += ['("stock_levels"."item_type" = %s AND "stock_levels"."location_id" = %s)'] * keys
+    columns = ", ".join(f'"stock_levels"."{name}"' for name in LEVEL_TABLE_COLUMNS)
+    return _statement(
+        f'SELECT {columns} FROM "stock_levels" WHERE {" OR ".join(conditions)}',
+        'ORDER BY "stock_levels"."stock_id" ASC',
+        "FOR UPDATE" if lock else "",
+    )
+
+
+def open_alerts_of_sql(count):
+    """The open alerts of ``count`` levels (at most one each), all their columns."""
+    columns = ", ".join(f'"reorder_alerts"."{name}"' for name in ALERT_TABLE_COLUMNS)
+    return (
+        f'SELECT {columns} FROM "reorder_alerts" WHERE "reorder_alerts"."resolved_at" IS NULL '
+        f'AND "reorder_alerts"."stock_id" IN ({_placeholders(count)})'
+    )

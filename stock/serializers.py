@@ -160,7 +160,7 @@ class ReorderAlertSerializer(serializers.ModelSerializer):
 def render_adjustments(adjustments):
     """Event ``data`` of recorded adjustments (their ``stock`` as it is after them): as
     ``POST /stock-adjustments`` returns them, without queries."""
-    return [StockAdjustmentSerializer(adjustment).data for adjustment in adjustments]
+    return presenters.adjustments(adjustments)
 
 
 def render_alerts(alerts):

@@ -12,12 +12,14 @@ from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
+from common.rows import ModelColumns
 from integrations.events import SYSTEM_ACTOR, record_events
+from stock import queries
 from stock.figures import CALCULATION_INPUTS
 from stock.models import (
     AdjustmentReason,
@@ -43,6 +45,9 @@ MAX_QUANTITY = 2_147_483_647
 MAX_ADJUSTMENT = 1_000_000
 NOTE_MAX_LENGTH = 1000
 ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
+# The levels a change locks and their open alerts, read with ``stock.queries``' statements.
+_LEVEL = ModelColumns(StockLevel)
+_ALERT = ModelColumns(ReorderAlert)
 # A recalculation writes its points this many levels a transaction (``set_reorder_points``).
 WRITE_BATCH = 5000
 CALCULATIONS_TABLE = "recalculated_points"
@@ -264,12 +269,12 @@ def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_AC
     # No savepoint inside the caller's transaction; its own one when called alone.
     with transaction.atomic(savepoint=False):
         if open_alerts is None:
-            open_alerts = {
-                alert.stock_id: alert
-                for alert in ReorderAlert.objects.filter(
-                    stock_id__in=[level.stock_id for level in levels], resolved_at__isnull=True
-                )
-            }
+            stock_ids = [
+                StockLevel._meta.pk.get_db_prep_value(level.stock_id, connection)
+                for level in levels
+            ]
+            alerts = _ALERT.read(queries.open_alerts_of_sql(len(stock_ids)), stock_ids)
+            open_alerts = {alert.stock_id: alert for alert in alerts}
         else:
             open_alerts = {
                 stock_id: ReorderAlert(alert_id=alert_id, stock_id=stock_id)
@@ -645,11 +650,19 @@ def _create_missing_levels(keys):
 
 
 def _lock_levels(*, stock_ids, keys):
-    """Lock the levels named by id or by (item_type, location_id), in primary-key order."""
-    condition = Q(pk__in=stock_ids) if stock_ids else Q(pk__in=[])
+    """Lock the levels named by id or by (item_type, location_id), in primary-key order (one
+    statement of ``stock.queries``: every adjustment sends it)."""
+    stock_ids, keys = list(stock_ids), list(keys)
+    if not stock_ids and not keys:
+        return []
+    location = StockLevel._meta.get_field("location_id")
+    params = [StockLevel._meta.pk.get_db_prep_value(stock_id, connection) for stock_id in stock_ids]
     for item_type, location_id in keys:
-        condition |= Q(item_type=item_type, location_id=location_id)
-    return list(StockLevel.objects.select_for_update().filter(condition).order_by("stock_id"))
+        params += [item_type, location.get_db_prep_value(location_id, connection)]
+    sql = queries.lock_levels_sql(
+        ids=len(stock_ids), keys=len(keys), lock=connection.features.has_select_for_update
+    )
+    return _LEVEL.read(sql, params)
 
 
 def _not_found(change):

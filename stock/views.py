@@ -151,7 +151,8 @@ class StockAdjustmentCreateView(IdempotentAPIView, generics.GenericAPIView):
         adjustment = services.record_adjustment(
             adjusted_by=request.user.get_username(), **serializer.validated_data
         )
-        return Response(StockAdjustmentSerializer(adjustment).data, status=status.HTTP_201_CREATED)
+        [body] = presenters.adjustments([adjustment])
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ReorderAlertListView(ConditionalGetMixin, generics.ListAPIView):

@@ -22,8 +22,17 @@ from procurement.models import PurchaseOrder, in_machine_order
 from procurement.serializers import PurchaseOrderSerializer, render_purchase_orders
 from procurement.views import PurchaseOrderDetailView, PurchaseOrderListCreateView
 from procurement_site.api.renderers import JSONRenderer
+from stock import presenters as stock_presenters
 from stock import selectors as stock_selectors
-from stock.models import LeadTimeSource, ReorderAlert, ReorderPointCalculation, SkipReason
+from stock import services as stock_services
+from stock.models import (
+    LeadTimeSource,
+    ReorderAlert,
+    ReorderPointCalculation,
+    SkipReason,
+    StockAdjustment,
+)
+from stock.serializers import StockAdjustmentSerializer
 from stock.views import ReorderAlertListView, StockLevelListView
 from tests.conftest import ALL_PERMS, client_for
 from tests.factories import SupplierFactory, UserFactory
@@ -374,3 +383,43 @@ def test_detail_costs_the_same_queries_whatever_its_lines_and_receipts(world):
         )
     assert partial.receipts.count() == 3
     assert _count(client, f"/purchase-orders/{partial.po_id}") == before
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_adjustments_answer_the_serializers_body(world, zone):
+    """``POST /stock-adjustments`` and the adjustment events: ``stock.presenters.adjustments``,
+    byte for byte what ``StockAdjustmentSerializer`` renders, whatever the reason, note and
+    count."""
+    level = stocked_level(40, item_type="tent-x", location_id=LOCATION)
+    recorded = [
+        stock_services.record_adjustment(
+            stock_id=level.stock_id, reason="consumption", quantity_delta=-2, adjusted_by="ana"
+        ),
+        stock_services.record_adjustment(
+            stock_id=level.stock_id,
+            reason="count",
+            counted_quantity=7,
+            note="Shelf B \u2028 \u00e9t\u00e9",
+            adjusted_by="bo",
+        ),
+        stock_services.record_adjustment(
+            item_type="stove-new",
+            location_id=LOCATION,
+            reason="receipt",
+            quantity_delta=3,
+            adjusted_by="cy",
+        ),
+    ]
+    with timezone.override(zone):
+        for adjustment in recorded:
+            [body] = stock_presenters.adjustments([adjustment])
+            old = StockAdjustmentSerializer(adjustment).data
+            assert JSONRenderer().render(body) == JSONRenderer().render(old)
+    response = client_for(world["operator"]).post(
+        "/stock-adjustments",
+        {"stock_id": str(level.stock_id), "reason": "damage", "quantity_delta": -1},
+        format="json",
+    )
+    assert response.status_code == 201
+    adjustment = StockAdjustment.objects.get(pk=response.json()["adjustment_id"])
+    assert response.content == JSONRenderer().render(StockAdjustmentSerializer(adjustment).data)
