@@ -117,24 +117,6 @@ CREATE_LEVELS_SQL = (
 
 PO_COLUMNS = ", ".join(f'"purchase_orders"."{name}"' for name in procurement_queries.PO_COLUMNS)
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
-PO_HISTORY_SQL = (
-    'SELECT "po_status_history"."id", "po_status_history"."po_id", '
-    '"po_status_history"."from_status", "po_status_history"."to_status", '
-    '"po_status_history"."changed_by", "po_status_history"."changed_at", '
-    '"po_status_history"."reason" FROM "po_status_history" WHERE '
-    '"po_status_history"."po_id" IN (%s) ORDER BY "po_status_history"."changed_at" ASC, '
-    '"po_status_history"."id" ASC'
-)
-PO_EDITS_SQL = (
-    'SELECT "po_edits"."id", "po_edits"."po_id", "po_edits"."edited_by", '
-    '"po_edits"."edited_at", "po_edits"."fields" FROM "po_edits" WHERE '
-    '"po_edits"."po_id" IN (%s) ORDER BY "po_edits"."edited_at" ASC, "po_edits"."id" ASC'
-)
-PO_APPROVALS_SQL = (
-    'SELECT "po_approvals"."id", "po_approvals"."po_id", "po_approvals"."approved_by", '
-    '"po_approvals"."approved_at" FROM "po_approvals" WHERE "po_approvals"."po_id" IN (%s) '
-    'ORDER BY "po_approvals"."approved_at" ASC, "po_approvals"."id" ASC'
-)
 SUPPLIER_COLUMNS = (
     '"suppliers"."supplier_id", "suppliers"."name", "suppliers"."contact_email", '
     '"suppliers"."lead_time_days", "suppliers"."rating", "suppliers"."active", '
@@ -823,9 +805,9 @@ def _render_po(request, row):
     """The PO row (``PO_COLUMNS``) with its history, edits, approvals, lines and receipts read,
     in the app's order (``procurement.selectors.read_details``)."""
     po_id = row[0]
-    history = request.sql(PO_HISTORY_SQL, [po_id]).fetchall()
-    editors = {edit[2] for edit in request.sql(PO_EDITS_SQL, [po_id]).fetchall()}
-    approvals = request.sql(PO_APPROVALS_SQL, [po_id]).fetchall()
+    editors = {edit[1] for edit in request.sql(procurement_queries.editors_sql(1), [po_id])}
+    history = request.sql(procurement_queries.history_sql(1), [po_id]).fetchall()
+    approvals = request.sql(procurement_queries.approvals_sql(1), [po_id]).fetchall()
     lines = request.sql(procurement_queries.lines_sql(1), [po_id]).fetchall()
     receipts = request.sql(procurement_queries.receipts_sql(1), [po_id]).fetchall()
     receipt_lines = {}
@@ -853,7 +835,7 @@ def _render_po(request, row):
         "received_at": received_at,
         "sent_to_supplier_at": sent_at,
         "approvals": [
-            {"approved_by": approval[2], "approved_at": approval[3]} for approval in approvals
+            {"approved_by": approval[1], "approved_at": approval[2]} for approval in approvals
         ],
         "is_overdue": status in AWAITING_DELIVERY
         and expected is not None
@@ -874,11 +856,11 @@ def _render_po(request, row):
         ],
         "status_history": [
             {
-                "from_status": change[2],
-                "to_status": change[3],
-                "changed_by": change[4],
-                "changed_at": change[5],
-                "reason": change[6],
+                "from_status": change[1],
+                "to_status": change[2],
+                "changed_by": change[3],
+                "changed_at": change[4],
+                "reason": change[5],
             }
             for change in history
         ],

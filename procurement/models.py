@@ -73,9 +73,13 @@ def shaped_by(po):
     """The usernames of everyone who shaped the PO's content: its creator, everyone who edited
     its supplier, currency or lines, and whoever submitted it (separation of duties).
 
-    Reads ``po.edits`` and ``po.status_history``: prefetched by the selectors (no query), else
+    ``po.shaper_names`` when the API's reads set it (``selectors.read_details``); else reads
+    ``po.edits`` and ``po.status_history``: prefetched by the services' selectors (no query), else
     two queries.
     """
+    known = getattr(po, "shaper_names", None)
+    if known is not None:
+        return known
     names = {po.created_by}
     names.update(edit.edited_by for edit in po.edits.all())
     names.update(
@@ -108,8 +112,12 @@ def may_reject(po, user):
 
 
 def approved_by_names(po):
-    """The usernames of the approvals recorded so far (``po.approvals``: prefetched by the
+    """The usernames of the approvals recorded so far: ``po.approver_names`` when the API's
+    reads set it (``selectors.read_details``), else ``po.approvals`` (prefetched by the services'
     selectors, else one query)."""
+    known = getattr(po, "approver_names", None)
+    if known is not None:
+        return known
     return {approval.approved_by for approval in po.approvals.all()}
 
 

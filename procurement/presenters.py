@@ -47,11 +47,8 @@ def _body(po, details, user):
         "is_overdue": po.is_overdue,
         "available_transitions": _transitions(po, user),
         "approvals": [
-            {
-                "approved_by": approval.approved_by,
-                "approved_at": datetime_text(approval.approved_at),
-            }
-            for approval in po.approvals.all()
+            {"approved_by": approved_by, "approved_at": datetime_text(approved_at)}
+            for _, approved_by, approved_at in details.approvals
         ],
         "line_items": [
             {
@@ -77,13 +74,13 @@ def _body(po, details, user):
         ],
         "status_history": [
             {
-                "from_status": str(change.from_status),
-                "to_status": str(change.to_status),
-                "changed_by": change.changed_by,
-                "changed_at": datetime_text(change.changed_at),
-                "reason": change.reason,
+                "from_status": str(from_status),
+                "to_status": str(to_status),
+                "changed_by": changed_by,
+                "changed_at": datetime_text(changed_at),
+                "reason": reason,
             }
-            for change in po.status_history.all()
+            for _, from_status, to_status, changed_by, changed_at, reason in details.history
         ],
         "receipt_status": str(po.receipt_status),
         "receipts": [

@@ -82,3 +82,32 @@ def receipt_lines_sql(count):
         'ON ("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") '
         f'WHERE "po_receipt_lines"."receipt_id" IN ({_ids(count)}) ORDER BY "po_receipt_lines"."id"'
     )
+
+
+def history_sql(count):
+    """The status changes of ``count`` POs, in order: rows of ``selectors.HISTORY_COLUMNS``."""
+    return (
+        'SELECT "po_status_history"."po_id", "po_status_history"."from_status", '
+        '"po_status_history"."to_status", "po_status_history"."changed_by", '
+        '"po_status_history"."changed_at", "po_status_history"."reason" FROM "po_status_history" '
+        f'WHERE "po_status_history"."po_id" IN ({_ids(count)}) '
+        'ORDER BY "po_status_history"."changed_at", "po_status_history"."id"'
+    )
+
+
+def editors_sql(count):
+    """Who edited the content of ``count`` POs (``po_id, edited_by``; duplicates removed)."""
+    return (
+        'SELECT DISTINCT "po_edits"."po_id", "po_edits"."edited_by" FROM "po_edits" '
+        f'WHERE "po_edits"."po_id" IN ({_ids(count)})'
+    )
+
+
+def approvals_sql(count):
+    """The approvals of ``count`` POs, in order: ``po_id, approved_by, approved_at``."""
+    return (
+        'SELECT "po_approvals"."po_id", "po_approvals"."approved_by", '
+        '"po_approvals"."approved_at" FROM "po_approvals" '
+        f'WHERE "po_approvals"."po_id" IN ({_ids(count)}) '
+        'ORDER BY "po_approvals"."approved_at", "po_approvals"."id"'
+    )

@@ -16,7 +16,6 @@ from django.db.models import (
     Subquery,
     Sum,
     Window,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
@@ -111,6 +110,14 @@ RECEIPT_LINE_COLUMNS = (
 _PO = Columns(PurchaseOrder._meta.get_field(name) for name in queries.PO_COLUMNS)
 _LINES = Columns(POLineItem._meta.get_field(name) for name in LINE_COLUMNS)
 _RECEIPTS = Columns(Receipt._meta.get_field(name) for name in RECEIPT_COLUMNS)
+_HISTORY = Columns(
+    POStatusChange._meta.get_field(name)
+    for name in ("purchase_order", "from_status", "to_status", "changed_by", "changed_at", "reason")
+)
+_EDITORS = Columns(POEdit._meta.get_field(name) for name in ("purchase_order", "edited_by"))
+_APPROVALS = Columns(
+    POApproval._meta.get_field(name) for name in ("purchase_order", "approved_by", "approved_at")
+)
 _RECEIPT_LINES = Columns(
     [
         ReceiptLine._meta.get_field("receipt"),
@@ -151,18 +158,27 @@ class Details:
     lines: list = field(default_factory=list)
     receipts: list = field(default_factory=list)
     receipt_lines: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+    approvals: list = field(default_factory=list)
 
 
 def read_details(pos):
     """What the bodies of ``pos`` need beyond their rows, in one query per relation whatever
-    the number of POs: the history, edits and approvals read into each PO (with ``has_lines``),
-    for the state machine's rules and the body; the lines, receipts and receipt lines as rows.
-    Returns ``{po_id: Details}``."""
+    the number of POs, as rows: the lines, receipts, receipt lines, status history, approvals and
+    editors. What the state machine's rules read is set on each PO (``has_lines``,
+    ``shaper_names``, ``approver_names``: see ``procurement.models``). Returns
+    ``{po_id: Details}``."""
     details = {po.po_id: Details() for po in pos}
     if not details:
         return details
-    prefetch_related_objects(pos, *_rule_relations())
     ids = [_prep(PurchaseOrder, "po_id", po_id) for po_id in details]
+    editors = {po_id: set() for po_id in details}
+    for po_id, edited_by in _read(_EDITORS, queries.editors_sql(len(ids)), ids):
+        editors[po_id].add(edited_by)
+    for row in _read(_HISTORY, queries.history_sql(len(ids)), ids):
+        details[row[0]].history.append(row)
+    for row in _read(_APPROVALS, queries.approvals_sql(len(ids)), ids):
+        details[row[0]].approvals.append(row)
     for row in _read(_LINES, queries.lines_sql(len(ids)), ids):
         details[row[0]].lines.append(row)
     po_of_receipt = {}
@@ -175,7 +191,11 @@ def read_details(pos):
         for row in _read(_RECEIPT_LINES, sql, receipt_ids):
             details[po_of_receipt[row[0]]].receipt_lines.setdefault(row[0], []).append(row)
     for po in pos:
-        po.has_lines = bool(details[po.po_id].lines)
+        found = details[po.po_id]
+        po.has_lines = bool(found.lines)
+        submitters = {row[3] for row in found.history if row[2] == POStatus.SUBMITTED}
+        po.shaper_names = {po.created_by, *editors[po.po_id], *submitters}
+        po.approver_names = {approved_by for _, approved_by, _ in found.approvals}
     return details
 
 
