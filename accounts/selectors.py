@@ -5,22 +5,15 @@ import functools
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from accounts import queries
 from accounts.models import ApiToken, hash_key
 from common.rows import ModelColumns
 
 
 @functools.cache
-def token_with_user():
-    """The token's columns and its user's, and the statement reading them by the key's hash
-    (every request authenticated by a token sends it: written once, not compiled each time)."""
-    user = get_user_model()._meta
-    columns = ModelColumns(ApiToken, get_user_model())
-    sql = (
-        f'SELECT {columns.sql} FROM "api_tokens" INNER JOIN "{user.db_table}" ON '
-        f'("api_tokens"."user_id" = "{user.db_table}"."{user.pk.column}") '
-        'WHERE "api_tokens"."key_hash" = %s'
-    )
-    return columns, sql
+def _token_with_user():
+    """What ``queries.TOKEN_WITH_USER_SQL`` reads: the token's columns and its user's."""
+    return ModelColumns(ApiToken, get_user_model())
 
 
 def api_token_for_key(*, key):
@@ -28,9 +21,9 @@ def api_token_for_key(*, key):
     key's hash; whether the key is right is decided by that lookup alone, so no secret is
     compared character by character), or ``None``. Revoked and expired tokens are returned too:
     the caller says why they are refused."""
-    columns, sql = token_with_user()
+    columns = _token_with_user()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [hash_key(key)])
+        cursor.execute(queries.TOKEN_WITH_USER_SQL, [hash_key(key)])
         row = cursor.fetchone()
     if row is None:
         return None

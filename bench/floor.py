@@ -30,6 +30,7 @@ from psycopg import ClientCursor
 from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
 
+from accounts.queries import PERMISSIONS_SQL, TOKEN_WITH_USER_SQL
 from procurement import queries as procurement_queries
 from procurement.queries import quantity_on_order_sql
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
@@ -63,33 +64,6 @@ statement_hook = None
 
 # --- SQL, as the app sends it ----------------------------------------------------------------
 
-AUTH_SQL = (
-    'SELECT "api_tokens"."token_id", "api_tokens"."user_id", "api_tokens"."name", '
-    '"api_tokens"."key_hash", "api_tokens"."key_prefix", "api_tokens"."created_at", '
-    '"api_tokens"."expires_at", "api_tokens"."revoked_at", '
-    '"auth_user"."id", "auth_user"."password", "auth_user"."last_login", '
-    '"auth_user"."is_superuser", "auth_user"."username", "auth_user"."first_name", '
-    '"auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", '
-    '"auth_user"."is_active", "auth_user"."date_joined" FROM "api_tokens" INNER JOIN '
-    '"auth_user" ON ("api_tokens"."user_id" = "auth_user"."id") '
-    'WHERE "api_tokens"."key_hash" = %s'
-)
-PERMS_SQL = (
-    'SELECT "django_content_type"."app_label", "auth_permission"."codename" '
-    'FROM "auth_permission" INNER JOIN "django_content_type" '
-    'ON ("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'INNER JOIN "auth_user_user_permissions" '
-    'ON ("auth_permission"."id" = "auth_user_user_permissions"."permission_id") '
-    'WHERE "auth_user_user_permissions"."user_id" = %s '
-    'UNION SELECT "django_content_type"."app_label", "auth_permission"."codename" '
-    'FROM "auth_permission" INNER JOIN "django_content_type" '
-    'ON ("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'INNER JOIN "auth_group_permissions" '
-    'ON ("auth_permission"."id" = "auth_group_permissions"."permission_id") '
-    'INNER JOIN "auth_user_groups" '
-    'ON ("auth_group_permissions"."group_id" = "auth_user_groups"."group_id") '
-    'WHERE "auth_user_groups"."user_id" = %s'
-)
 
 UPDATE_LEVELS_SQL = (
     'UPDATE "stock_levels" SET "quantity_on_hand" = "stock_levels"."quantity_on_hand" + v.delta'
@@ -381,7 +355,7 @@ class Request:
         if len(parts) != 2:
             raise HttpError(401, "authentication_failed", "Invalid token header.")
         key_hash = hashlib.sha256(parts[1].encode()).hexdigest()
-        row = self.sql(AUTH_SQL, [key_hash]).fetchone()
+        row = self.sql(TOKEN_WITH_USER_SQL, [key_hash]).fetchone()
         if row is None:
             raise HttpError(401, "authentication_failed", "Invalid token.")
         expires_at, revoked_at, is_active = row[6], row[7], row[17]
@@ -400,7 +374,9 @@ class Request:
         if self._perms is None:
             perms = set()
             user_id = self.user["id"]
-            perms.update(f"{app}.{name}" for app, name in self.sql(PERMS_SQL, [user_id, user_id]))
+            perms.update(
+                f"{app}.{name}" for app, name in self.sql(PERMISSIONS_SQL, [user_id, user_id])
+            )
             self._perms = perms
         return perm in self._perms
 

@@ -4,24 +4,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db import connection
 
-# A user's own permissions and their groups', as ``app_label, codename`` (what Django's backend
-# reads in two queries). Written out: a write checks permissions on every request.
-PERMISSIONS_SQL = (
-    'SELECT "django_content_type"."app_label", "auth_permission"."codename" '
-    'FROM "auth_permission" INNER JOIN "django_content_type" '
-    'ON ("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'INNER JOIN "auth_user_user_permissions" '
-    'ON ("auth_permission"."id" = "auth_user_user_permissions"."permission_id") '
-    'WHERE "auth_user_user_permissions"."user_id" = %s '
-    'UNION SELECT "django_content_type"."app_label", "auth_permission"."codename" '
-    'FROM "auth_permission" INNER JOIN "django_content_type" '
-    'ON ("auth_permission"."content_type_id" = "django_content_type"."id") '
-    'INNER JOIN "auth_group_permissions" '
-    'ON ("auth_permission"."id" = "auth_group_permissions"."permission_id") '
-    'INNER JOIN "auth_user_groups" '
-    'ON ("auth_group_permissions"."group_id" = "auth_user_groups"."group_id") '
-    'WHERE "auth_user_groups"."user_id" = %s'
-)
+from accounts.queries import PERMISSIONS_SQL
 
 
 class SingleQueryModelBackend(ModelBackend):

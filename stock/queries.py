@@ -45,9 +45,9 @@ LEVEL_ORDERINGS = {
 DEFAULT_LEVEL_ORDERING = ("item_type", "location_id")
 
 
-def level_conditions(*, location_id=None, item_type=None, below_reorder_point=None):
-    """The ``WHERE`` clause (empty for none) and its parameters. ``below_reorder_point`` is
-    written as the predicate of the partial index ``idx_stock_reorder``, so that it is used."""
+def _level_filters(location_id, item_type):
+    """The conditions on a level's location and item type (given or ``None``), and their
+    parameters."""
     conditions, params = [], []
     if location_id is not None:
         conditions.append('"stock_levels"."location_id" = %s')
@@ -55,6 +55,13 @@ def level_conditions(*, location_id=None, item_type=None, below_reorder_point=No
     if item_type:
         conditions.append('"stock_levels"."item_type" = %s')
         params.append(item_type)
+    return conditions, params
+
+
+def level_conditions(*, location_id=None, item_type=None, below_reorder_point=None):
+    """The ``WHERE`` clause (empty for none) and its parameters. ``below_reorder_point`` is
+    written as the predicate of the partial index ``idx_stock_reorder``, so that it is used."""
+    conditions, params = _level_filters(location_id, item_type)
     if below_reorder_point is not None:
         operator = "<=" if below_reorder_point else ">"
         conditions.append(
@@ -99,14 +106,8 @@ _ALERTS_WITH_LEVELS = (
 
 def alert_conditions(*, location_id=None, item_type=None):
     """The ``WHERE`` clause of the open alerts and its parameters."""
-    conditions, params = ['"reorder_alerts"."resolved_at" IS NULL'], []
-    if location_id is not None:
-        conditions.append('"stock_levels"."location_id" = %s')
-        params.append(location_id)
-    if item_type:
-        conditions.append('"stock_levels"."item_type" = %s')
-        params.append(item_type)
-    return "WHERE " + " AND ".join(conditions), params
+    conditions, params = _level_filters(location_id, item_type)
+    return "WHERE " + " AND ".join(['"reorder_alerts"."resolved_at" IS NULL', *conditions]), params
 
 
 def alert_count_sql(where):

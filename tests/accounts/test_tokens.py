@@ -7,6 +7,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -14,10 +15,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts import services
+from accounts import queries, services
 from accounts.models import ApiToken, hash_key
 from accounts.selectors import api_token_for_key
 from common.errors import InvalidInput, NotFound, PermissionDenied
+from common.rows import ModelColumns
 from tests.factories import ApiTokenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +102,12 @@ def test_the_token_and_its_user_are_read_as_the_orm_reads_them():
             mine, orm = getattr(ours, field.attname), getattr(theirs, field.attname)
             assert (type(mine), mine) == (type(orm), orm), field.name
     assert api_token_for_key(key="no-such-key") is None
+
+
+@pytest.mark.sqlite
+def test_the_written_out_statement_selects_the_models_columns_in_order():
+    columns = ModelColumns(ApiToken, get_user_model())
+    assert queries.TOKEN_WITH_USER_SQL.startswith(f"SELECT {columns.sql} FROM ")
 
 
 @pytest.mark.sqlite
