@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
-from integrations.events import SYSTEM_ACTOR, record_events
+from integrations.events import SYSTEM_ACTOR, record_events, record_events_from_query
+from stock import presenters
 from stock.figures import CALCULATION_INPUTS
 from stock.models import (
     AdjustmentReason,
@@ -312,6 +313,7 @@ class PointSet:
 
     @property
     def changed(self):
+        # In SQL, for the events of a batch: ``_record_points_changed``'s last condition.
         return self.reorder_point is not None and self.reorder_point != self.previous_reorder_point
 
 
@@ -340,9 +342,11 @@ def set_reorder_points(
     On PostgreSQL the calculations are first computed into a temporary table, with no lock
     held (the demand aggregate is most of a run's time); then ``WRITE_BATCH`` levels at a time,
     each batch one transaction: its levels locked in primary-key order, one statement that
-    inserts their calculations and updates them, their events and alerts. So adjustments and
-    receipts wait for one batch at most, never for the aggregate. Elsewhere (SQLite, for
-    ``make run``; ``rows`` only) the ORM, in one transaction."""
+    inserts their calculations and updates them, one that writes their events (the data built
+    by the database: up to every level moves on a run, too many bodies to render in Python),
+    then their alerts. So adjustments and receipts wait for one batch at most, never for the
+    aggregate. Elsewhere (SQLite, for ``make run``; ``rows`` only) the ORM, in one
+    transaction."""
     now = now or timezone.now()
     rows = list(rows)
     if connection.vendor != "postgresql":
@@ -359,9 +363,11 @@ def set_reorder_points(
     written = []
     with _calculations_table(computed, rows, location_id=location_id, item_type=item_type) as ids:
         for start in range(0, len(ids), WRITE_BATCH):
+            batch_ids = ids[start : start + WRITE_BATCH]
             with transaction.atomic():
-                batch, figures, open_alerts = _set_points(ids[start : start + WRITE_BATCH])
-                _after_points_set(figures, open_alerts, now=now, actor=actor)
+                batch, figures, open_alerts = _set_points(batch_ids[0], batch_ids[-1])
+                _record_points_changed(batch_ids[0], batch_ids[-1], actor=actor)
+                sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
             written += batch
             if progress:
                 progress(len(written), len(ids))
@@ -376,6 +382,29 @@ def _after_points_set(figures, open_alerts, *, now, actor):
         actor=actor,
     )
     sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
+
+
+def _record_points_changed(first, last, *, actor):
+    """``reorder_point_changed`` for the levels from ``first`` to ``last`` whose point the
+    calculation just written moved (``PointSet.changed``), in ``stock_id`` order, their data built
+    by the database (``stock.presenters.stock_level_sql``: the body ``render_stock_levels``
+    renders). One statement; no row goes through Python."""
+    body, params = presenters.stock_level_sql("s", "c")
+    record_events_from_query(
+        entity="stock_level",
+        action="reorder_point_changed",
+        query=(
+            f"SELECT s.stock_id::text AS subject, {body} AS data "
+            f"FROM {CALCULATIONS_TABLE} t "
+            "JOIN stock_levels s ON s.stock_id = t.stock_id "
+            "JOIN reorder_point_calculations c ON c.calculation_id = s.reorder_calculation_id "
+            "WHERE t.stock_id BETWEEN %s AND %s AND s.stock_id BETWEEN %s AND %s "
+            "AND c.reorder_point <> c.previous_reorder_point "
+            "ORDER BY s.stock_id"
+        ),
+        params=[*params, first, last, first, last],
+        actor=actor,
+    )
 
 
 def _input_types():
@@ -398,8 +427,13 @@ def _scope(*, location_id, item_type):
 
 @contextmanager
 def _calculations_table(computed, rows, *, location_id, item_type):
-    """The calculations in a temporary table (``CALCULATIONS_TABLE``), computed with no lock
-    held; yields the ids of the scope's levels they are for, in order. Dropped afterwards."""
+    """The calculations of the scope's levels in a temporary table (``CALCULATIONS_TABLE``),
+    computed with no lock held; yields the ids of the levels they are for, in order. Dropped
+    afterwards.
+
+    JIT is off for the computation: the aggregate's estimated cost is past
+    ``jit_optimize_above_cost``, and compiling and optimising its expressions took 1 to 1.5 s
+    of a run, which hashing and sorting (its work) do not win back."""
     where, scope_params = _scope(location_id=location_id, item_type=item_type)
     types = _input_types()
     columns = ", ".join(CALCULATION_INPUTS)
@@ -422,27 +456,32 @@ def _calculations_table(computed, rows, *, location_id, item_type):
             [] for _ in CALCULATION_INPUTS
         ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS {' UNION ALL '.join(sources)}", params
-        )
-        try:
-            # Each batch reads its rows by id.
-            cursor.execute(f"CREATE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
-            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE}")
+        with transaction.atomic():
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(
-                f"SELECT c.stock_id FROM {CALCULATIONS_TABLE} c "
-                f"JOIN stock_levels s ON s.stock_id = c.stock_id WHERE {where} ORDER BY c.stock_id",
-                scope_params,
+                f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS "
+                f"SELECT * FROM ({' UNION ALL '.join(sources)}) AS calculated "
+                "WHERE EXISTS (SELECT 1 FROM stock_levels s "
+                f"WHERE s.stock_id = calculated.stock_id AND {where}) "
+                # In order: a batch's rows are then together, a few pages of the table.
+                "ORDER BY calculated.stock_id",
+                [*params, *scope_params],
             )
+        try:
+            # Each batch reads its rows by a range of ids.
+            cursor.execute(f"CREATE UNIQUE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
+            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE}")
+            cursor.execute(f"SELECT stock_id FROM {CALCULATIONS_TABLE} ORDER BY stock_id")
             yield [stock_id for (stock_id,) in cursor.fetchall()]
         finally:
             cursor.execute(f"DROP TABLE {CALCULATIONS_TABLE}")
 
 
-def _set_points(stock_ids):
-    """Write the calculations of ``stock_ids`` (sorted) from ``CALCULATIONS_TABLE``: lock their
-    levels in primary-key order, then one statement inserts the calculations and updates the
-    levels from them, reading the open alerts of the levels with them."""
+def _set_points(first, last):
+    """Write the calculations of ``CALCULATIONS_TABLE`` for the levels from ``first`` to
+    ``last`` (ids): lock those levels in primary-key order, then one statement inserts their
+    calculations and updates them from them, reading the open alerts of the levels with them.
+    Each statement reads the range through the primary key and the table's index."""
     columns = ", ".join(CALCULATION_INPUTS)
     prefixed = ", ".join(f"c.{name}" for name in CALCULATION_INPUTS)
     sql = f"""
@@ -451,7 +490,8 @@ def _set_points(stock_ids):
                                                     {columns})
             SELECT gen_random_uuid(), s.reorder_point, {prefixed}
             FROM {CALCULATIONS_TABLE} c JOIN stock_levels s ON s.stock_id = c.stock_id
-            WHERE c.stock_id = ANY(%s::uuid[])
+            WHERE c.stock_id BETWEEN %(first)s AND %(last)s
+              AND s.stock_id BETWEEN %(first)s AND %(last)s
             RETURNING calculation_id, stock_id, previous_reorder_point, reorder_point
         ),
         updated AS (
@@ -459,7 +499,7 @@ def _set_points(stock_ids):
             SET reorder_point = COALESCE(i.reorder_point, s.reorder_point),
                 reorder_calculation_id = i.calculation_id
             FROM inserted i
-            WHERE s.stock_id = i.stock_id
+            WHERE s.stock_id = i.stock_id AND s.stock_id BETWEEN %(first)s AND %(last)s
             RETURNING s.stock_id, s.quantity_on_hand, s.reorder_point
         )
         SELECT i.stock_id, i.calculation_id, i.previous_reorder_point, i.reorder_point,
@@ -469,14 +509,18 @@ def _set_points(stock_ids):
         LEFT JOIN reorder_alerts a ON a.stock_id = i.stock_id AND a.resolved_at IS NULL
         ORDER BY i.stock_id
     """
+    bounds = {"first": first, "last": last}
     written, figures, open_alerts = [], [], {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s WHERE s.stock_id = ANY(%s::uuid[]) "
-            "ORDER BY s.stock_id FOR UPDATE) AS locked",
-            [stock_ids],
+            "SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s "
+            "WHERE s.stock_id BETWEEN %(first)s AND %(last)s AND s.stock_id IN ("
+            f"SELECT c.stock_id FROM {CALCULATIONS_TABLE} c "
+            "WHERE c.stock_id BETWEEN %(first)s AND %(last)s) "
+            "ORDER BY s.stock_id FOR UPDATE OF s) AS locked",
+            bounds,
         )
-        cursor.execute(sql, [stock_ids])
+        cursor.execute(sql, bounds)
         for stock_id, calculation_id, previous, point, on_hand, alert_id in cursor:
             level = PointSet(stock_id, calculation_id, previous, point)
             written.append(level)
