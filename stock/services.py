@@ -266,22 +266,19 @@ def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_AC
     with transaction.atomic(savepoint=False):
         if open_alerts is None:
             open_alerts = {
-                alert.stock_id: alert
+                alert.stock_id: alert.pk
                 for alert in ReorderAlert.objects.filter(
                     stock_id__in=[level.stock_id for level in levels], resolved_at__isnull=True
                 )
             }
-        else:
-            open_alerts = {
-                stock_id: ReorderAlert(alert_id=alert_id, stock_id=stock_id)
-                for stock_id, alert_id in open_alerts.items()
-            }
         resolved, opened = [], []
         for level in levels:
-            alert = open_alerts.get(level.stock_id)
-            if level.quantity_on_hand > level.reorder_point and alert is not None:
-                resolved.append(alert)
-            elif level.quantity_on_hand <= level.reorder_point and alert is None:
+            alert_id = open_alerts.get(level.stock_id)
+            if level.quantity_on_hand > level.reorder_point and alert_id is not None:
+                # An instance for the alerts resolved alone (a recalculation passes the open
+                # alerts of up to 100,000 levels).
+                resolved.append(ReorderAlert(alert_id=alert_id, stock_id=level.stock_id))
+            elif level.quantity_on_hand <= level.reorder_point and alert_id is None:
                 opened.append(
                     ReorderAlert(
                         stock_id=level.stock_id,
