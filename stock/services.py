@@ -465,9 +465,10 @@ def _calculations_table(computed, rows, *, location_id, item_type):
                 [*params, *scope_params],
             )
         try:
-            # Each batch reads its rows by a range of ids.
+            # Each batch reads its rows by a range of ids: the planner needs their statistics
+            # alone (no batch filters on another column of the table).
             cursor.execute(f"CREATE UNIQUE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
-            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE}")
+            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE} (stock_id)")
             cursor.execute(f"SELECT stock_id FROM {CALCULATIONS_TABLE} ORDER BY stock_id")
             yield [stock_id for (stock_id,) in cursor.fetchall()]
         finally:
