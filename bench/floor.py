@@ -599,9 +599,10 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
 def _sync_alerts(request, *, levels, quantity, now):
     """``stock.services.sync_alerts``: read the open alerts of the levels; resolve those lifted,
     open the missing ones, an event for each."""
+    # (alert_id, stock_id) of each level's open alert.
     open_alerts = {
-        row[1]: row
-        for row in request.sql(
+        stock_id: (alert_id, stock_id)
+        for stock_id, alert_id in request.sql(
             queries.open_alerts_of_sql(len(levels)), [level[0] for level in levels]
         ).fetchall()
     }

@@ -3,8 +3,11 @@ the selectors' rows, or the instances a service recorded): what ``StockLevelSeri
 ``ReorderAlertSerializer`` and ``StockAdjustmentSerializer`` (the schema of these bodies)
 return, byte for byte, without serializer fields."""
 
-from common.presenting import datetime_text, text
-from stock.figures import CALCULATION_FIELDS
+from django.db import models
+
+from common.presenting import datetime_text, datetime_text_sql, float_sql, text
+from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
+from stock.models import ReorderPointCalculation, StockLevel
 
 # How each column of a calculation is written (``None``: as it comes, a number or a choice).
 _FORMATS = tuple(
@@ -45,6 +48,47 @@ def stock_levels(rows):
             *calculation,
         ) in rows
     ]
+
+
+def stock_level_sql(level="s", calculation="c"):
+    """``stock_levels``' body built by the database, ``(sql, params)``: a ``jsonb`` expression
+    over a level's row (alias ``level``) and its latest calculation's (alias ``calculation``, null
+    columns when it has none), equal to the JSON of that body as ``integrations.events`` stores
+    it (``tests/stock/test_presenters_sql.py`` compares them). For events too many to render in
+    Python (a recalculation moves up to every level's point)."""
+    pairs, params = [], []
+
+    def add(name, model, column):
+        sql, column_params = _value_sql(model, name, column)
+        pairs.append(f"'{name}', {sql}")
+        params.extend(column_params)
+
+    for name in LEVEL_COLUMNS:
+        add(name, StockLevel, f"{level}.{name}")
+    pairs.append(f"'below_reorder_point', {level}.quantity_on_hand <= {level}.reorder_point")
+    level_pairs, pairs = pairs, []
+    for name in CALCULATION_FIELDS:
+        add(name, ReorderPointCalculation, f"{calculation}.{name}")
+    calculation_sql = (
+        f"CASE WHEN {calculation}.calculation_id IS NOT NULL "
+        f"THEN jsonb_build_object({', '.join(pairs)}) END"
+    )
+    sql = f"jsonb_build_object({', '.join(level_pairs)}, 'reorder_calculation', {calculation_sql})"
+    return sql, params
+
+
+def _value_sql(model, name, column):
+    """(SQL, params) of a column as the presenters write its field: ids as text, date-times as
+    ``datetime_text``, floats as ``json.dumps`` writes them, the rest (whole numbers, text) as
+    they are."""
+    field = model._meta.get_field(name)
+    if isinstance(field, models.UUIDField | models.ForeignKey):
+        return f"{column}::text", []
+    if isinstance(field, models.DateTimeField):
+        return datetime_text_sql(column)
+    if isinstance(field, models.FloatField):
+        return float_sql(column)
+    return column, []
 
 
 def alerts(rows):

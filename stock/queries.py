@@ -148,17 +148,8 @@ def alert_page_sql(where, ordering=DEFAULT_ALERT_ORDERING, *, on_order="0", coun
 
 # --- The writes' reads: a change locks its levels, the alert rule reads their open alerts ------
 
-# The tables' columns, in the models' order (``StockLevel``, ``ReorderAlert``).
+# The table's columns, in the model's order (``StockLevel``).
 LEVEL_TABLE_COLUMNS = (*LEVEL_COLUMNS, "reorder_calculation_id")
-ALERT_TABLE_COLUMNS = (
-    "alert_id",
-    "stock_id",
-    "quantity_at_open",
-    "reorder_point_at_open",
-    "po_id",
-    "created_at",
-    "resolved_at",
-)
 
 
 def _placeholders(count):
@@ -180,9 +171,9 @@ def lock_levels_sql(*, ids, keys, lock=True):
 
 
 def open_alerts_of_sql(count):
-    """The open alerts of ``count`` levels (at most one each), all their columns."""
-    columns = ", ".join(f'"reorder_alerts"."{name}"' for name in ALERT_TABLE_COLUMNS)
+    """The open alerts of ``count`` levels (at most one each): ``stock_id, alert_id``."""
     return (
-        f'SELECT {columns} FROM "reorder_alerts" WHERE "reorder_alerts"."resolved_at" IS NULL '
+        'SELECT "reorder_alerts"."stock_id", "reorder_alerts"."alert_id" FROM "reorder_alerts" '
+        'WHERE "reorder_alerts"."resolved_at" IS NULL '
         f'AND "reorder_alerts"."stock_id" IN ({_placeholders(count)})'
     )

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
-from common.rows import ModelColumns
-from integrations.events import SYSTEM_ACTOR, record_events
-from stock import queries
+from common.rows import Columns, ModelColumns
+from integrations.events import SYSTEM_ACTOR, record_events, record_events_from_query
+from stock import presenters, queries
 from stock.figures import CALCULATION_INPUTS
 from stock.models import (
     AdjustmentReason,
@@ -47,7 +47,7 @@ NOTE_MAX_LENGTH = 1000
 ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
 # The levels a change locks and their open alerts, read with ``stock.queries``' statements.
 _LEVEL = ModelColumns(StockLevel)
-_ALERT = ModelColumns(ReorderAlert)
+_OPEN_ALERT = Columns(ReorderAlert._meta.get_field(name) for name in ("stock", "alert_id"))
 # A recalculation writes its points this many levels a transaction (``set_reorder_points``).
 WRITE_BATCH = 5000
 CALCULATIONS_TABLE = "recalculated_points"
@@ -273,19 +273,17 @@ def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_AC
                 StockLevel._meta.pk.get_db_prep_value(level.stock_id, connection)
                 for level in levels
             ]
-            alerts = _ALERT.read(queries.open_alerts_of_sql(len(stock_ids)), stock_ids)
-            open_alerts = {alert.stock_id: alert for alert in alerts}
-        else:
-            open_alerts = {
-                stock_id: ReorderAlert(alert_id=alert_id, stock_id=stock_id)
-                for stock_id, alert_id in open_alerts.items()
-            }
+            with connection.cursor() as cursor:
+                cursor.execute(queries.open_alerts_of_sql(len(stock_ids)), stock_ids)
+                open_alerts = dict(_OPEN_ALERT.convert(cursor.fetchall()))
         resolved, opened = [], []
         for level in levels:
-            alert = open_alerts.get(level.stock_id)
-            if level.quantity_on_hand > level.reorder_point and alert is not None:
-                resolved.append(alert)
-            elif level.quantity_on_hand <= level.reorder_point and alert is None:
+            alert_id = open_alerts.get(level.stock_id)
+            if level.quantity_on_hand > level.reorder_point and alert_id is not None:
+                # An instance for the alerts resolved alone (a recalculation passes the open
+                # alerts of up to 100,000 levels).
+                resolved.append(ReorderAlert(alert_id=alert_id, stock_id=level.stock_id))
+            elif level.quantity_on_hand <= level.reorder_point and alert_id is None:
                 opened.append(
                     ReorderAlert(
                         stock_id=level.stock_id,
@@ -317,6 +315,7 @@ class PointSet:
 
     @property
     def changed(self):
+        # In SQL, for the events of a batch: ``_record_points_changed``'s last condition.
         return self.reorder_point is not None and self.reorder_point != self.previous_reorder_point
 
 
@@ -345,9 +344,11 @@ def set_reorder_points(
     On PostgreSQL the calculations are first computed into a temporary table, with no lock
     held (the demand aggregate is most of a run's time); then ``WRITE_BATCH`` levels at a time,
     each batch one transaction: its levels locked in primary-key order, one statement that
-    inserts their calculations and updates them, their events and alerts. So adjustments and
-    receipts wait for one batch at most, never for the aggregate. Elsewhere (SQLite, for
-    ``make run``; ``rows`` only) the ORM, in one transaction."""
+    inserts their calculations and updates them, one that writes their events (the data built
+    by the database: up to every level moves on a run, too many bodies to render in Python),
+    then their alerts. So adjustments and receipts wait for one batch at most, never for the
+    aggregate. Elsewhere (SQLite, for ``make run``; ``rows`` only) the ORM, in one
+    transaction."""
     now = now or timezone.now()
     rows = list(rows)
     if connection.vendor != "postgresql":
@@ -364,9 +365,11 @@ def set_reorder_points(
     written = []
     with _calculations_table(computed, rows, location_id=location_id, item_type=item_type) as ids:
         for start in range(0, len(ids), WRITE_BATCH):
+            batch_ids = ids[start : start + WRITE_BATCH]
             with transaction.atomic():
-                batch, figures, open_alerts = _set_points(ids[start : start + WRITE_BATCH])
-                _after_points_set(figures, open_alerts, now=now, actor=actor)
+                batch, figures, open_alerts = _set_points(batch_ids[0], batch_ids[-1])
+                _record_points_changed(batch_ids[0], batch_ids[-1], actor=actor)
+                sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
             written += batch
             if progress:
                 progress(len(written), len(ids))
@@ -381,6 +384,29 @@ def _after_points_set(figures, open_alerts, *, now, actor):
         actor=actor,
     )
     sync_alerts(levels=figures, open_alerts=open_alerts, now=now, actor=actor)
+
+
+def _record_points_changed(first, last, *, actor):
+    """``reorder_point_changed`` for the levels from ``first`` to ``last`` whose point the
+    calculation just written moved (``PointSet.changed``), in ``stock_id`` order, their data built
+    by the database (``stock.presenters.stock_level_sql``: the body ``render_stock_levels``
+    renders). One statement; no row goes through Python."""
+    body, params = presenters.stock_level_sql("s", "c")
+    record_events_from_query(
+        entity="stock_level",
+        action="reorder_point_changed",
+        query=(
+            f"SELECT s.stock_id::text AS subject, {body} AS data "
+            f"FROM {CALCULATIONS_TABLE} t "
+            "JOIN stock_levels s ON s.stock_id = t.stock_id "
+            "JOIN reorder_point_calculations c ON c.calculation_id = s.reorder_calculation_id "
+            "WHERE t.stock_id BETWEEN %s AND %s AND s.stock_id BETWEEN %s AND %s "
+            "AND c.reorder_point <> c.previous_reorder_point "
+            "ORDER BY s.stock_id"
+        ),
+        params=[*params, first, last, first, last],
+        actor=actor,
+    )
 
 
 def _input_types():
@@ -403,8 +429,13 @@ def _scope(*, location_id, item_type):
 
 @contextmanager
 def _calculations_table(computed, rows, *, location_id, item_type):
-    """The calculations in a temporary table (``CALCULATIONS_TABLE``), computed with no lock
-    held; yields the ids of the scope's levels they are for, in order. Dropped afterwards."""
+    """The calculations of the scope's levels in a temporary table (``CALCULATIONS_TABLE``),
+    computed with no lock held; yields the ids of the levels they are for, in order. Dropped
+    afterwards.
+
+    JIT is off for the computation: the aggregate's estimated cost is past
+    ``jit_optimize_above_cost``, and compiling and optimising its expressions took 1 to 1.5 s
+    of a run, which hashing and sorting (its work) do not win back."""
     where, scope_params = _scope(location_id=location_id, item_type=item_type)
     types = _input_types()
     columns = ", ".join(CALCULATION_INPUTS)
@@ -427,27 +458,33 @@ def _calculations_table(computed, rows, *, location_id, item_type):
             [] for _ in CALCULATION_INPUTS
         ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS {' UNION ALL '.join(sources)}", params
-        )
-        try:
-            # Each batch reads its rows by id.
-            cursor.execute(f"CREATE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
-            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE}")
+        with transaction.atomic():
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(
-                f"SELECT c.stock_id FROM {CALCULATIONS_TABLE} c "
-                f"JOIN stock_levels s ON s.stock_id = c.stock_id WHERE {where} ORDER BY c.stock_id",
-                scope_params,
+                f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS "
+                f"SELECT * FROM ({' UNION ALL '.join(sources)}) AS calculated "
+                "WHERE EXISTS (SELECT 1 FROM stock_levels s "
+                f"WHERE s.stock_id = calculated.stock_id AND {where}) "
+                # In order: a batch's rows are then together, a few pages of the table.
+                "ORDER BY calculated.stock_id",
+                [*params, *scope_params],
             )
+        try:
+            # Each batch reads its rows by a range of ids: the planner needs their statistics
+            # alone (no batch filters on another column of the table).
+            cursor.execute(f"CREATE UNIQUE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
+            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE} (stock_id)")
+            cursor.execute(f"SELECT stock_id FROM {CALCULATIONS_TABLE} ORDER BY stock_id")
             yield [stock_id for (stock_id,) in cursor.fetchall()]
         finally:
             cursor.execute(f"DROP TABLE {CALCULATIONS_TABLE}")
 
 
-def _set_points(stock_ids):
-    """Write the calculations of ``stock_ids`` (sorted) from ``CALCULATIONS_TABLE``: lock their
-    levels in primary-key order, then one statement inserts the calculations and updates the
-    levels from them, reading the open alerts of the levels with them."""
+def _set_points(first, last):
+    """Write the calculations of ``CALCULATIONS_TABLE`` for the levels from ``first`` to
+    ``last`` (ids): lock those levels in primary-key order, then one statement inserts their
+    calculations and updates them from them, reading the open alerts of the levels with them.
+    Each statement reads the range through the primary key and the table's index."""
     columns = ", ".join(CALCULATION_INPUTS)
     prefixed = ", ".join(f"c.{name}" for name in CALCULATION_INPUTS)
     sql = f"""
@@ -456,7 +493,8 @@ def _set_points(stock_ids):
                                                     {columns})
             SELECT gen_random_uuid(), s.reorder_point, {prefixed}
             FROM {CALCULATIONS_TABLE} c JOIN stock_levels s ON s.stock_id = c.stock_id
-            WHERE c.stock_id = ANY(%s::uuid[])
+            WHERE c.stock_id BETWEEN %(first)s AND %(last)s
+              AND s.stock_id BETWEEN %(first)s AND %(last)s
             RETURNING calculation_id, stock_id, previous_reorder_point, reorder_point
         ),
         updated AS (
@@ -464,7 +502,7 @@ def _set_points(stock_ids):
             SET reorder_point = COALESCE(i.reorder_point, s.reorder_point),
                 reorder_calculation_id = i.calculation_id
             FROM inserted i
-            WHERE s.stock_id = i.stock_id
+            WHERE s.stock_id = i.stock_id AND s.stock_id BETWEEN %(first)s AND %(last)s
             RETURNING s.stock_id, s.quantity_on_hand, s.reorder_point
         )
         SELECT i.stock_id, i.calculation_id, i.previous_reorder_point, i.reorder_point,
@@ -474,14 +512,18 @@ def _set_points(stock_ids):
         LEFT JOIN reorder_alerts a ON a.stock_id = i.stock_id AND a.resolved_at IS NULL
         ORDER BY i.stock_id
     """
+    bounds = {"first": first, "last": last}
     written, figures, open_alerts = [], [], {}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s WHERE s.stock_id = ANY(%s::uuid[]) "
-            "ORDER BY s.stock_id FOR UPDATE) AS locked",
-            [stock_ids],
+            "SELECT COUNT(*) FROM (SELECT 1 FROM stock_levels s "
+            "WHERE s.stock_id BETWEEN %(first)s AND %(last)s AND s.stock_id IN ("
+            f"SELECT c.stock_id FROM {CALCULATIONS_TABLE} c "
+            "WHERE c.stock_id BETWEEN %(first)s AND %(last)s) "
+            "ORDER BY s.stock_id FOR UPDATE OF s) AS locked",
+            bounds,
         )
-        cursor.execute(sql, [stock_ids])
+        cursor.execute(sql, bounds)
         for stock_id, calculation_id, previous, point, on_hand, alert_id in cursor:
             level = PointSet(stock_id, calculation_id, previous, point)
             written.append(level)

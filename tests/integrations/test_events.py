@@ -8,11 +8,17 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from integrations.events import EVENT_TYPES, assign_sequence_numbers, record_events
+from integrations.events import (
+    EVENT_TYPES,
+    assign_sequence_numbers,
+    record_events,
+    record_events_from_query,
+)
 from integrations.models import Event
 from procurement.replenishment import recalculate_reorder_points
 from stock import services as stock_services
 from stock.models import ReorderAlert
+from stock.presenters import stock_level_sql
 from stock.serializers import render_stock_levels
 from suppliers import services as supplier_services
 from tests.conftest import ALL_PERMS
@@ -424,3 +430,52 @@ def test_many_events_at_once_are_written_alike_by_copy(db, monkeypatch, copy_abo
     assert [event.data for event in written] == render_stock_levels(levels)
     assert len({event.event_id for event in written}) == 3
     assert [event.sequence for event in assign_sequence_numbers()] == [1, 2, 3]
+
+
+@pytest.mark.postgresql
+def test_events_built_by_a_query_are_written_in_its_order_as_record_events_writes_them(db):
+    """``record_events_from_query``: one event per row, in the query's order, with the type,
+    source, actor and numbering of ``record_events``; ``data`` as the query built it."""
+    levels = sorted(
+        (StockLevelFactory(quantity_on_hand=n, reorder_point=2) for n in range(3)),
+        key=lambda level: level.stock_id,
+        reverse=True,
+    )
+    Event.objects.all().delete()
+    body, params = stock_level_sql("s", "c")
+    query = (
+        f"SELECT s.stock_id::text AS subject, {body} AS data FROM stock_levels s "
+        "LEFT JOIN reorder_point_calculations c ON c.calculation_id = s.reorder_calculation_id "
+        "WHERE s.stock_id = ANY(%s::uuid[]) ORDER BY s.stock_id DESC"
+    )
+
+    with transaction.atomic():
+        written = record_events_from_query(
+            entity="stock_level",
+            action="reorder_point_changed",
+            query=query,
+            params=[*params, [level.stock_id for level in levels]],
+            actor="ops",
+        )
+
+    assert written == 3
+    events = events_of()
+    assert [event.subject for event in events] == [str(level.stock_id) for level in levels]
+    assert {(event.type, event.source, event.actor) for event in events} == {
+        (LEVEL + "reorder_point_changed", "/procurement", "ops")
+    }
+    assert [event.data for event in events] == render_stock_levels(levels)
+    assert len({event.event_id for event in events}) == 3
+    assert [event.sequence for event in assign_sequence_numbers()] == [1, 2, 3]
+
+
+@pytest.mark.postgresql
+def test_events_built_by_a_query_need_the_transaction_of_the_change(transactional_db):
+    with pytest.raises(RuntimeError):
+        record_events_from_query(
+            entity="stock_level",
+            action="reorder_point_changed",
+            query="SELECT 'x' AS subject, '{}'::jsonb AS data",
+            actor="ops",
+        )
+    assert not Event.objects.exists()

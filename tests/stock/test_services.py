@@ -1,9 +1,11 @@
 """stock.services against PostgreSQL: the rules of each reason, the ledger, and the alerts."""
 
+import json
 import random
 import uuid
 
 import pytest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from common.errors import Conflict, InvalidInput, NotFound
 from integrations.models import Event
+from stock import services
 from stock.figures import CALCULATION_INPUTS
 from stock.models import (
     AdjustmentReason,
@@ -19,6 +22,7 @@ from stock.models import (
     StockAdjustment,
     StockLevel,
 )
+from stock.serializers import render_stock_levels
 from stock.services import (
     MAX_QUANTITY,
     NOTE_MAX_LENGTH,
@@ -711,11 +715,56 @@ def test_set_reorder_points_runs_the_same_statements_for_many_levels():
         assert len(written) == count
         return len(_statements(queries))
 
-    # The calculations computed into a temporary table, indexed and analysed, the levels they
-    # are for read, the table dropped; per batch: lock, the calculations and points in one
-    # statement; the moved levels read for their events and those inserted; the alerts opened
+    # JIT off and the calculations computed into a temporary table, indexed and analysed, the
+    # levels they are for read, the table dropped; per batch: lock, the calculations and points
+    # in one statement, the moved levels' events built and inserted in one; the alerts opened
     # (the levels at 10), read and their events.
     assert run(2, rows_too=False) == run(9, rows_too=False) == run(9, rows_too=True) == 12
+
+
+@pytest.mark.postgresql
+def test_the_moved_levels_events_are_built_by_the_database_as_python_renders_them(monkeypatch):
+    """The events of a recalculation (``reorder_point_changed``, their data built in SQL) are
+    those ``render_stock_levels`` renders, stored alike (compared as ``jsonb`` text: each
+    number's scale too), in ``stock_id`` order within each batch, the batch's alert events
+    after them."""
+    monkeypatch.setattr(services, "WRITE_BATCH", 2)
+    levels = sorted(
+        (stocked_level(10 + n, reorder_point=5) for n in range(5)), key=lambda lv: lv.stock_id
+    )
+    StockLevel.objects.filter(pk=levels[0].pk).update(last_counted_at=timezone.now())
+    points = [24, 5, None, 3, 30]  # raised, unchanged, skipped, lowered, raised
+    rows = [
+        _calculation_row(level, point=point, skipped=None if point is not None else "no_demand")
+        for level, point in zip(levels, points, strict=True)
+    ]
+    Event.objects.all().delete()
+
+    set_reorder_points(computed=_computed(rows[1:]), rows=rows[:1])
+
+    written = list(Event.objects.order_by("id"))
+    moved = [level for level, point in zip(levels, points, strict=True) if point not in (5, None)]
+    level_type = "novatrek.procurement.stock_level.reorder_point_changed"
+    assert [(event.type.rsplit(".", 2)[1], event.subject) for event in written] == [
+        ("stock_level", str(moved[0].pk)),  # batch 1: levels 0 and 1; 10 on hand <= 24
+        ("reorder_alert", str(ReorderAlert.objects.get(stock=moved[0]).pk)),
+        ("stock_level", str(moved[1].pk)),  # batch 2: levels 2 and 3
+        ("stock_level", str(moved[2].pk)),  # batch 3: level 4; 14 on hand <= 30
+        ("reorder_alert", str(ReorderAlert.objects.get(stock=moved[2]).pk)),
+    ]
+    stored = {event.subject: _jsonb_text(event.pk) for event in written if event.type == level_type}
+    for level in moved:
+        level.refresh_from_db()
+        rendered = json.dumps(render_stock_levels([level])[0], cls=DjangoJSONEncoder)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::jsonb::text", [rendered])
+            assert stored[str(level.pk)] == cursor.fetchone()[0]
+
+
+def _jsonb_text(event_id):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT data::text FROM events WHERE id = %s", [event_id])
+        return cursor.fetchone()[0]
 
 
 @pytest.mark.postgresql
