@@ -15,12 +15,19 @@ def text(value):
     return None if value is None else str(value)
 
 
-def datetime_text(value):
-    """``DateTimeField``: in the current time zone, ISO 8601, ``Z`` for UTC."""
+def current_zone():
+    """The time zone ``datetime_text`` writes in (``None`` without ``USE_TZ``): looked up once
+    for a page of rows rather than for each value."""
+    return timezone.get_current_timezone() if settings.USE_TZ else None
+
+
+def datetime_text(value, zone=None):
+    """``DateTimeField``: in the current time zone (``zone``, when the caller looked it up with
+    ``current_zone``), ISO 8601, ``Z`` for UTC."""
     if value is None:
         return None
     if settings.USE_TZ:
-        zone = timezone.get_current_timezone()
+        zone = zone or timezone.get_current_timezone()
         value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value)
     value = value.isoformat()
     return value[:-6] + "Z" if value.endswith("+00:00") else value

@@ -5,26 +5,23 @@ return, byte for byte, without serializer fields."""
 
 from django.db import models
 
-from common.presenting import datetime_text, datetime_text_sql, float_sql, text
+from common.presenting import current_zone, datetime_text, datetime_text_sql, float_sql, text
 from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
 from stock.models import ReorderPointCalculation, StockLevel
 
-# How each column of a calculation is written (``None``: as it comes, a number or a choice).
-_FORMATS = tuple(
-    {"computed_at": datetime_text, "calculation_id": text, "supplier_id": text}.get(name)
-    for name in CALCULATION_FIELDS
-)
 
-
-def _calculation(values):
-    return {
-        name: value if format_ is None else format_(value)
-        for name, format_, value in zip(CALCULATION_FIELDS, _FORMATS, values, strict=True)
-    }
+def _calculation(values, zone):
+    """A calculation's columns (``CALCULATION_FIELDS``), three of them written as text."""
+    body = dict(zip(CALCULATION_FIELDS, values, strict=True))
+    body["calculation_id"] = text(body["calculation_id"])
+    body["computed_at"] = datetime_text(body["computed_at"], zone)
+    body["supplier_id"] = text(body["supplier_id"])
+    return body
 
 
 def stock_levels(rows):
     """Rows of ``selectors.stock_level_rows`` as ``GET /stock-levels`` lists them."""
+    zone = current_zone()
     return [
         {
             "stock_id": str(stock_id),
@@ -33,9 +30,11 @@ def stock_levels(rows):
             "quantity_on_hand": on_hand,
             "reorder_point": point,
             "reorder_quantity": quantity,
-            "last_counted_at": datetime_text(counted_at),
+            "last_counted_at": datetime_text(counted_at, zone),
             "below_reorder_point": on_hand <= point,
-            "reorder_calculation": None if calculation[0] is None else _calculation(calculation),
+            "reorder_calculation": (
+                None if calculation[0] is None else _calculation(calculation, zone)
+            ),
         }
         for (
             stock_id,
@@ -93,6 +92,7 @@ def _value_sql(model, name, column):
 
 def alerts(rows):
     """Rows of ``selectors.alert_rows`` as ``GET /reorder-alerts`` lists them."""
+    zone = current_zone()
     return [
         {
             "alert_id": str(alert_id),
@@ -104,7 +104,7 @@ def alerts(rows):
             "reorder_quantity": quantity,
             "suggested_quantity": suggested,
             "quantity_on_order": on_order,
-            "created_at": datetime_text(created_at),
+            "created_at": datetime_text(created_at, zone),
         }
         for (
             alert_id,

@@ -243,7 +243,8 @@ class ConditionalGetMixin:
         if page is None:
             return None
         values = row_values(self.etag_fields, columns=self.page_columns)
-        rows = [values(row) for row in page]
+        # The page as a list (DRF has read it): not through Page.__getitem__, row by row.
+        rows = [values(row) for row in page.object_list]
         return self._list_etag(page.paginator.count, rows)
 
     def _page_etag_from_query(self):

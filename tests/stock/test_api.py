@@ -629,10 +629,20 @@ def test_suggested_quantity_subtracts_what_is_on_order_and_is_never_negative(
 
 @pytest.mark.postgresql
 def test_suggested_quantity_is_computed_by_the_database():
+    """Filtered on in SQL (events read alerts through ``list_open_alerts``' annotations), in
+    ``bigint``: figures near 2^31 - 1 do not overflow."""
     stocked_level(2, reorder_point=5, reorder_quantity=10)
+    stocked_level(0, reorder_point=2_147_483_647, reorder_quantity=2_147_483_647)
     queryset = selectors.list_open_alerts()
-    assert "GREATEST" in str(queryset.query)
     assert queryset.filter(suggested_quantity=13).count() == 1
+    assert queryset.filter(suggested_quantity=2 * 2_147_483_647).count() == 1
+
+
+def test_reorder_alerts_list_figures_past_the_integer_range(reader_client):
+    """The list's written-out SQL computes the suggested quantity in ``bigint`` too."""
+    stocked_level(0, reorder_point=2_147_483_647, reorder_quantity=2_147_483_647)
+    [row] = alerts_of(reader_client.get("/reorder-alerts", {"ordering": "-suggested_quantity"}))
+    assert row["suggested_quantity"] == 2 * 2_147_483_647
 
 
 def test_reorder_alerts_filter_by_location_and_item_type(reader_client):
