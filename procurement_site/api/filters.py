@@ -37,6 +37,8 @@ class FilterBackend(DjangoFilterBackend):
         if isinstance(queryset, QuerySet):
             return super().filter_queryset(request, queryset, view)
         filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
         if not filterset.is_valid():
             raise utils.translate_validation(filterset.errors)
         values = filterset.form.cleaned_data.items()
