@@ -9,6 +9,12 @@ converts them (SQLite's text UUIDs and naive date-times; PostgreSQL's need nothi
 from django.db import connection, connections
 
 
+def db_value(model, name, value, *, using="default"):
+    """``value`` of ``model``'s field ``name`` as the database takes it as a parameter of a
+    written-out statement (a UUID is text on SQLite)."""
+    return model._meta.get_field(name).get_db_prep_value(value, connections[using])
+
+
 class Columns:
     """``fields`` (model fields, of one model or of joined ones), in order; ``None`` for a
     computed column, read as the database returns it."""
@@ -63,6 +69,7 @@ class ModelColumns(Columns):
 
     def __init__(self, *models):
         self.models = models
+        self._names = [[field.attname for field in model._meta.concrete_fields] for model in models]
         super().__init__(field for model in models for field in model._meta.concrete_fields)
 
     def read(self, sql, params, *, using="default"):
@@ -78,8 +85,7 @@ class ModelColumns(Columns):
         """One instance of each model from ``row`` (their columns, in order)."""
         [values] = self.convert([row], using=using)
         found, start = [], 0
-        for model in self.models:
-            names = [field.attname for field in model._meta.concrete_fields]
+        for model, names in zip(self.models, self._names, strict=True):
             found.append(model.from_db(using, names, values[start : start + len(names)]))
             start += len(names)
         return found

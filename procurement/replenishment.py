@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.errors import InvalidInput
+from common.rows import db_value
 from procurement.models import POLineItem
 from procurement.selectors import latest_committed_lines, preferred_catalog_entries
 from procurement.statistics import (
@@ -807,11 +808,7 @@ def level_filter(*, location_id, item_type):
     level_sql, level_params = ["1 = 1"], []
     if location_id is not None:
         level_sql.append("s.location_id = %s")
-        level_params.append(
-            StockLevel._meta.get_field("location_id").get_db_prep_value(
-                uuid.UUID(str(location_id)), connection
-            )
-        )
+        level_params.append(db_value(StockLevel, "location_id", uuid.UUID(str(location_id))))
     if item_type is not None:
         level_sql.append("s.item_type = %s")
         level_params.append(item_type)

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils import timezone
 
 from common.errors import NotFound
-from common.rows import Columns
+from common.rows import Columns, ModelColumns, db_value
 from procurement import queries
 from procurement.models import (
     AWAITING_DELIVERY_STATUSES,
@@ -107,7 +107,7 @@ RECEIPT_LINE_COLUMNS = (
 
 # The API's reads of a PO and of its details send the statements of ``procurement.queries``
 # (written out: the ORM would compile them anew on every request); these convert what they read.
-_PO = Columns(PurchaseOrder._meta.get_field(name) for name in queries.PO_COLUMNS)
+_PO = ModelColumns(PurchaseOrder)
 _LINES = Columns(POLineItem._meta.get_field(name) for name in LINE_COLUMNS)
 _RECEIPTS = Columns(Receipt._meta.get_field(name) for name in RECEIPT_COLUMNS)
 _HISTORY = Columns(
@@ -129,11 +129,6 @@ _RECEIPT_LINES = Columns(
 )
 
 
-def _prep(model, name, value):
-    """``value`` of the field ``name`` as the database takes it (SQLite's UUIDs are text)."""
-    return model._meta.get_field(name).get_db_prep_value(value, connection)
-
-
 def _read(columns, sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -143,11 +138,10 @@ def _read(columns, sql, params):
 def read_purchase_order(*, po_id):
     """The PO ``po_id`` (a UUID): its row alone, as the API's detail reads it (its relations are
     ``read_details``'); ``NotFound`` for an unknown one."""
-    rows = _read(_PO, queries.PO_SQL, [_prep(PurchaseOrder, "po_id", po_id)])
-    if not rows:
+    found = _PO.read(queries.PO_SQL, [db_value(PurchaseOrder, "po_id", po_id)])
+    if not found:
         raise NotFound(f"No purchase order {po_id}.")
-    names = [PurchaseOrder._meta.get_field(name).attname for name in queries.PO_COLUMNS]
-    return PurchaseOrder.from_db(router.db_for_read(PurchaseOrder), names, rows[0])
+    return found[0]
 
 
 @dataclass
@@ -171,7 +165,7 @@ def read_details(pos):
     details = {po.po_id: Details() for po in pos}
     if not details:
         return details
-    ids = [_prep(PurchaseOrder, "po_id", po_id) for po_id in details]
+    ids = [db_value(PurchaseOrder, "po_id", po_id) for po_id in details]
     editors = {po_id: set() for po_id in details}
     for po_id, edited_by in _read(_EDITORS, queries.editors_sql(len(ids)), ids):
         editors[po_id].add(edited_by)
@@ -186,7 +180,7 @@ def read_details(pos):
         details[row[0]].receipts.append(row)
         po_of_receipt[row[1]] = row[0]
     if po_of_receipt:
-        receipt_ids = [_prep(Receipt, "receipt_id", receipt_id) for receipt_id in po_of_receipt]
+        receipt_ids = [db_value(Receipt, "receipt_id", receipt_id) for receipt_id in po_of_receipt]
         sql = queries.receipt_lines_sql(len(receipt_ids))
         for row in _read(_RECEIPT_LINES, sql, receipt_ids):
             details[po_of_receipt[row[0]]].receipt_lines.setdefault(row[0], []).append(row)

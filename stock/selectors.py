@@ -7,12 +7,11 @@ import; the procurement app registers a provider at start-up (``register_on_orde
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db import connection
 from django.db.models import BigIntegerField, Case, F, IntegerField, Sum, Value, When
 from django.db.models.functions import Cast, Greatest, TruncDate
 from django.utils import timezone
 
-from common.rows import Columns, PageRows
+from common.rows import Columns, PageRows, db_value
 from stock import queries
 from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
 from stock.models import (
@@ -81,9 +80,7 @@ class StockLevelRows(PageRows):
 
     def __init__(self, *, location_id=None, item_type=None, below_reorder_point=None, ordering=()):
         if location_id is not None:
-            location_id = StockLevel._meta.get_field("location_id").get_db_prep_value(
-                location_id, connection
-            )
+            location_id = db_value(StockLevel, "location_id", location_id)
         where, params = queries.level_conditions(
             location_id=location_id, item_type=item_type, below_reorder_point=below_reorder_point
         )
@@ -144,9 +141,7 @@ class ReorderAlertRows(PageRows):
 
     def __init__(self, *, location_id=None, item_type=None, ordering=()):
         if location_id is not None:
-            location_id = StockLevel._meta.get_field("location_id").get_db_prep_value(
-                location_id, connection
-            )
+            location_id = db_value(StockLevel, "location_id", location_id)
         where, params = queries.alert_conditions(location_id=location_id, item_type=item_type)
         ordering = ordering or queries.DEFAULT_ALERT_ORDERING
         on_order = quantity_on_order_sql()

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
-from common.rows import Columns, ModelColumns
+from common.rows import Columns, ModelColumns, db_value
 from integrations.events import SYSTEM_ACTOR, record_events, record_events_from_query
 from stock import presenters, queries
 from stock.figures import CALCULATION_INPUTS
@@ -269,10 +269,7 @@ def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_AC
     # No savepoint inside the caller's transaction; its own one when called alone.
     with transaction.atomic(savepoint=False):
         if open_alerts is None:
-            stock_ids = [
-                StockLevel._meta.pk.get_db_prep_value(level.stock_id, connection)
-                for level in levels
-            ]
+            stock_ids = [db_value(StockLevel, "stock_id", level.stock_id) for level in levels]
             with connection.cursor() as cursor:
                 cursor.execute(queries.open_alerts_of_sql(len(stock_ids)), stock_ids)
                 open_alerts = dict(_OPEN_ALERT.convert(cursor.fetchall()))
@@ -697,10 +694,9 @@ def _lock_levels(*, stock_ids, keys):
     stock_ids, keys = list(stock_ids), list(keys)
     if not stock_ids and not keys:
         return []
-    location = StockLevel._meta.get_field("location_id")
-    params = [StockLevel._meta.pk.get_db_prep_value(stock_id, connection) for stock_id in stock_ids]
+    params = [db_value(StockLevel, "stock_id", stock_id) for stock_id in stock_ids]
     for item_type, location_id in keys:
-        params += [item_type, location.get_db_prep_value(location_id, connection)]
+        params += [item_type, db_value(StockLevel, "location_id", location_id)]
     sql = queries.lock_levels_sql(
         ids=len(stock_ids), keys=len(keys), lock=connection.features.has_select_for_update
     )

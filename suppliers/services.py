@@ -8,6 +8,7 @@ from django.db.models.functions import Cast, Now, NullIf
 
 from common.currency import clean_currency
 from common.errors import Conflict, InvalidInput, NotFound
+from common.rows import db_value
 from integrations.events import SYSTEM_ACTOR, record_events
 from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
 from suppliers.models import (
@@ -98,7 +99,7 @@ def record_completed_order(*, supplier_id, day, on_time, in_full):
     came in on or before it. ``in_full``: False when it was closed short."""
     judged = on_time is not None
     # The id as the backend stores it (a uuid on PostgreSQL, 32 hex digits on SQLite).
-    stored_id = Supplier._meta.pk.get_db_prep_value(supplier_id, connection)
+    stored_id = db_value(Supplier, "supplier_id", supplier_id)
     with connection.cursor() as cursor:
         cursor.execute(
             RECORD_COMPLETED_ORDER_SQL,
