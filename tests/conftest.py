@@ -1,7 +1,9 @@
 import re
 
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import ApiTokenFactory, UserFactory
@@ -33,6 +35,25 @@ def statements_touching(queries, table):
     holds whatever the statements' verbs and shape (ORM or raw SQL)."""
     name = re.compile(rf"\b{re.escape(table)}\b")
     return sum(bool(name.search(query["sql"])) for query in queries.captured_queries)
+
+
+def database_conninfo():
+    """The libpq connection string of the test database, for code that connects with psycopg
+    itself (the benchmark's seed and floor)."""
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "host", "port", "password")
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in params.items() if k in keep})
+
+
+def quantity_and_ledger(stock_id):
+    """A stock level's quantity on hand and the number of its ledger rows (adjustments)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT quantity_on_hand, (SELECT count(*) FROM stock_adjustments a "
+            "WHERE a.stock_id = s.stock_id) FROM stock_levels s WHERE stock_id = %s",
+            [stock_id],
+        )
+        return cursor.fetchone()
 
 
 def client_for(user):

@@ -4,12 +4,12 @@ app's fields (docs/benchmark.md lists the ones it leaves out)."""
 
 import json
 
-import psycopg
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
 from bench import scenarios, seed
+from tests.conftest import database_conninfo, quantity_and_ledger
 
 BASELINE_URLS = "bench.baseline.urls"
 
@@ -18,10 +18,7 @@ BASELINE_URLS = "bench.baseline.urls"
 def seeded(transactional_db, settings):
     """The bench user's token on a small seeded database; no write limit, as in bench.run."""
     settings.API_WRITE_RATE = ""
-    params = connection.get_connection_params()
-    conninfo = psycopg.conninfo.make_conninfo(
-        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
-    )
+    conninfo = database_conninfo()
     seed.seed(
         conninfo,
         stock_levels=60,
@@ -47,16 +44,6 @@ def _fields(body):
     return set((body["results"][0] if "results" in body else body).keys())
 
 
-def _quantity(stock_id):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT quantity_on_hand, (SELECT count(*) FROM stock_adjustments a "
-            "WHERE a.stock_id = s.stock_id) FROM stock_levels s WHERE stock_id = %s",
-            [stock_id],
-        )
-        return cursor.fetchone()
-
-
 def test_the_baseline_answers_every_scenario_with_a_subset_of_the_apps_fields(seeded, settings):
     requests = {
         name: (method, path, body)
@@ -76,11 +63,11 @@ def test_the_baseline_answers_every_scenario_with_a_subset_of_the_apps_fields(se
             assert body["count"] > 0 and len(body["results"]) <= 50
 
     stock_id = json.loads(requests["stock_adjustment"][2])["stock_id"]
-    quantity, ledger = _quantity(stock_id)
+    quantity, ledger = quantity_and_ledger(stock_id)
     response = send(seeded, *requests["stock_adjustment"])
     assert response.status_code == 201, response.content[:300]
     assert response.json()["quantity_on_hand"] == response.json()["quantity_after"] == quantity - 1
-    assert _quantity(stock_id) == (quantity - 1, ledger + 1)
+    assert quantity_and_ledger(stock_id) == (quantity - 1, ledger + 1)
 
     response = send(seeded, *requests["po_receipt"])
     assert response.status_code == 200, response.content[:300]

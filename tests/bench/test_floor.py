@@ -5,7 +5,6 @@ returns or what it asks the database, these fail until the floor follows."""
 import json
 import re
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,17 +13,11 @@ from rest_framework.test import APIClient
 
 from bench import floor, scenarios, seed
 from procurement.replenishment import recalculate_reorder_points
+from tests.conftest import database_conninfo, quantity_and_ledger
 
 TRANSACTION_CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b")
 # Quoted literals, numbers and savepoint names vary between two runs of one write.
 LITERAL = re.compile(r"'(?:[^']|'')*'(?:::[a-z0-9 ]+(?:\[\])?)?|\b\d+(?:\.\d+)?\b")
-
-
-def _conninfo():
-    params = connection.get_connection_params()
-    return psycopg.conninfo.make_conninfo(
-        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
-    )
 
 
 @pytest.fixture
@@ -32,7 +25,7 @@ def bench_db(transactional_db, settings):
     """A small seeded database (some levels with a reorder-point calculation), the bench user's
     token, and the floor serving from it. No write limit, as in bench.run."""
     settings.API_WRITE_RATE = ""
-    conninfo = _conninfo()
+    conninfo = database_conninfo()
     seed.seed(
         conninfo,
         stock_levels=120,
@@ -143,20 +136,10 @@ def test_every_po_status_has_the_apps_body(bench_db):
         assert floor_sql == app_sql
 
 
-def _level(stock_id):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT quantity_on_hand, (SELECT count(*) FROM stock_adjustments a "
-            "WHERE a.stock_id = s.stock_id) FROM stock_levels s WHERE stock_id = %s",
-            [stock_id],
-        )
-        return cursor.fetchone()
-
-
 def test_consumption_has_the_apps_body_statements_and_effect(bench_db):
     [(method, path, body), _] = _sample("stock_adjustment")
     stock_id = json.loads(body)["stock_id"]
-    quantity, ledger = _level(stock_id)
+    quantity, ledger = quantity_and_ledger(stock_id)
 
     app_status, app_body, app_sql = call_app(bench_db, method, path, body)
     floor_status, floor_body, floor_sql = call_floor(bench_db, method, path, body)
@@ -171,7 +154,7 @@ def test_consumption_has_the_apps_body_statements_and_effect(bench_db):
     assert floor_body.keys() == app_body.keys()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", floor_body["created_at"])
     assert _shape(floor_sql) == _shape(app_sql)
-    assert _level(stock_id) == (quantity - 2, ledger + 2)
+    assert quantity_and_ledger(stock_id) == (quantity - 2, ledger + 2)
 
 
 def _twin_receipts():

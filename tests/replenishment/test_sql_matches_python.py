@@ -14,9 +14,7 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
-import psycopg
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from bench import seed
@@ -30,15 +28,9 @@ from procurement.replenishment import (
 from stock.figures import CALCULATION_INPUTS
 from stock.models import AdjustmentReason, ReorderPointCalculation, StockLevel
 from suppliers.models import Supplier, SupplierItem
+from tests.conftest import database_conninfo
 from tests.factories import StockLevelFactory, SupplierFactory
 from tests.replenishment.factories import committed_po, consume
-
-
-def _conninfo():
-    params = connection.get_connection_params()
-    return psycopg.conninfo.make_conninfo(
-        **{k: v for k, v in params.items() if k in ("dbname", "user", "host", "port", "password")}
-    )
 
 
 @pytest.fixture
@@ -47,7 +39,7 @@ def dataset(transactional_db):
     suppliers), two suppliers with learned lead times, catalog entries, and the edge cases.
     Returns ``now`` (the seed dates its rows from the clock)."""
     seed.seed(
-        _conninfo(),
+        database_conninfo(),
         stock_levels=120,
         locations=3,
         suppliers=4,
