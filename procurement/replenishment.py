@@ -20,14 +20,17 @@ computed by ``python_results``, the reference the SQL is tested against.
 
 import json
 import statistics
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -51,10 +54,12 @@ from procurement.statistics import (
 )
 from stock.figures import CALCULATION_INPUTS
 from stock.models import LeadTimeSource, ReorderPointCalculation, SkipReason, StockLevel
-from stock.services import set_reorder_points
+from stock.services import ALL_LEVELS, IdRange, set_reorder_points
 
 # The summary lists every level's result only for runs this small.
 RESULTS_LIMIT = 100
+# A part's demand aggregate (``_demand_table``), on its own connection.
+DEMAND_TABLE = "recalculation_demand"
 METHODS = (Method.AUTO, Method.STATIONARY, Method.SEASONAL)
 
 
@@ -167,6 +172,7 @@ def recalculate_reorder_points(
     now=None,
     progress: Callable[[int, int], None] | None = None,
     method=Method.AUTO,
+    workers=None,
 ):
     """Recompute the reorder point of every stock level (or those of one location / item type).
 
@@ -181,7 +187,8 @@ def recalculate_reorder_points(
     aggregate (a calculation row per level, the levels' points and latest-calculation pointers,
     an event per point moved, the alerts of those levels synced). Running again is harmless.
     ``dry_run`` writes nothing and compares with the points as read. ``progress(done, total)``
-    is called once the run is done.
+    is called once the run is done. ``workers`` (default ``RECALCULATION_WORKERS``): see
+    ``_write_points``.
     """
     inputs = RunInputs.of(
         window_days=window_days,
@@ -192,24 +199,19 @@ def recalculate_reorder_points(
         now=now,
         method=method,
     )
-    suppliers = lead_time_suppliers(location_id=location_id, item_type=item_type)
-    if connection.vendor == "postgresql":
-        in_python = python_results(inputs, suppliers=suppliers, stock_ids=_seasonal_levels(inputs))
-        computed = _points_sql(inputs, suppliers=suppliers)
-    else:
-        in_python, computed = python_results(inputs, suppliers=suppliers), None
     summary = RecalculationSummary(dry_run=dry_run)
     if dry_run:
+        lead_times, in_python = _prepare(inputs)
+        computed = None
+        if lead_times is not None:
+            computed = _points_sql(inputs, lead_times=lead_times, demand=_demand_sql_of(inputs))
         results = _dry_run(inputs, in_python, computed)
         for result in results:
             summary.count(result.outcome)
     else:
-        written = set_reorder_points(
-            computed=computed,
-            rows=[input_row(result, inputs) for result in in_python],
-            location_id=inputs.location_id,
-            item_type=item_type,
-            now=inputs.now,
+        written = _write_points(
+            inputs,
+            workers=settings.RECALCULATION_WORKERS if workers is None else workers,
             progress=progress,
         )
         for point in written:
@@ -222,6 +224,167 @@ def recalculate_reorder_points(
     if dry_run and progress:
         progress(summary.total, summary.total)
     return summary
+
+
+def _prepare(inputs):
+    """What a run reads before it computes: on PostgreSQL, the lead-time joins the database
+    computes the stationary points with (``_lead_time_joins``) and the seasonal levels computed
+    in Python; elsewhere ``(None, every level computed in Python)``."""
+    suppliers = lead_time_suppliers(location_id=inputs.location_id, item_type=inputs.item_type)
+    if connection.vendor != "postgresql":
+        return None, python_results(inputs, suppliers=suppliers)
+    seasonal = python_results(inputs, suppliers=suppliers, stock_ids=_seasonal_levels(inputs))
+    return _lead_time_joins(suppliers), seasonal
+
+
+def _write_points(inputs, *, workers, progress):
+    """Compute and write the run's points (``set_reorder_points``); returns the ``PointSet``s
+    in ``stock_id`` order.
+
+    On PostgreSQL each part of the levels first aggregates its demand into a temporary table
+    (``_demand_table``), then, once this thread has read the lead times and computed the
+    seasonal levels (``_prepare``), computes its stationary points from it in the database and
+    writes them. With ``workers`` > 1, and not inside a transaction (whose rows other
+    connections would not see), the levels are split into that many ranges of ids of about the
+    same size, each on its own thread and database connection: the aggregate is one process's
+    work in PostgreSQL (its nested grouping does not run in parallel), and so is each batch's
+    writing, so the parts use the other cores, and the lead times are read meanwhile. The
+    ranges are disjoint: the parts never wait for each other's locks."""
+    if connection.vendor != "postgresql":
+        _, in_python = _prepare(inputs)
+        return set_reorder_points(
+            rows=[input_row(result, inputs) for result in in_python],
+            location_id=inputs.location_id,
+            item_type=inputs.item_type,
+            now=inputs.now,
+            progress=progress,
+        )
+    prepared = Future()
+    if workers < 2 or connection.in_atomic_block:
+        prepared.set_result(_prepare(inputs))
+        return _write_part(inputs, stock_range=ALL_LEVELS, prepared=prepared, progress=progress)
+    ranges, total = _level_ranges(inputs, parts=workers)
+    combined = _CombinedProgress(progress, parts=len(ranges), total=total)
+    with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="recalculation") as pool:
+        futures = [
+            pool.submit(
+                _on_own_connection,
+                _write_part,
+                inputs,
+                stock_range=stock_range,
+                prepared=prepared,
+                progress=combined.of(index),
+            )
+            for index, stock_range in enumerate(ranges)
+        ]
+        try:
+            prepared.set_result(_prepare(inputs))
+        except BaseException as error:
+            prepared.set_exception(error)
+            raise
+        parts = [future.result() for future in futures]
+    written = [point for part in parts for point in part]
+    combined.finish(len(written))
+    return written
+
+
+def _write_part(inputs, *, stock_range, prepared, progress):
+    """``_write_points`` for the levels of ``stock_range``; ``prepared``: a future of
+    ``_prepare``'s result."""
+    with _demand_table(inputs, stock_range=stock_range) as demand:
+        lead_times, in_python = prepared.result()
+        return set_reorder_points(
+            computed=_points_sql(inputs, lead_times=lead_times, demand=demand),
+            rows=[
+                input_row(result, inputs) for result in in_python if result.stock_id in stock_range
+            ],
+            location_id=inputs.location_id,
+            item_type=inputs.item_type,
+            stock_range=stock_range,
+            now=inputs.now,
+            progress=progress,
+        )
+
+
+@contextmanager
+def _demand_table(inputs, *, stock_range):
+    """The demand aggregate (``_demand_sql``) of the run's levels within ``stock_range`` in a
+    temporary table (``DEMAND_TABLE``); yields ``(sql, params)`` selecting its rows. Dropped
+    afterwards. JIT is off for it, as for the calculations (``set_reorder_points``): compiling
+    the aggregate's expressions costs more than it wins back."""
+    sql, params = _demand_sql_of(inputs, stock_range=stock_range)
+    with connection.cursor() as cursor:
+        with transaction.atomic():
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"CREATE TEMPORARY TABLE {DEMAND_TABLE} AS {sql}", params)
+        try:
+            cursor.execute(f"ANALYZE {DEMAND_TABLE}")
+            yield f"SELECT * FROM {DEMAND_TABLE}", []
+        finally:
+            cursor.execute(f"DROP TABLE {DEMAND_TABLE}")
+
+
+def _demand_sql_of(inputs, *, stock_range=ALL_LEVELS):
+    return _demand_sql(
+        now=inputs.now,
+        window_days=inputs.window_days,
+        location_id=inputs.location_id,
+        item_type=inputs.item_type,
+        stock_range=stock_range,
+    )
+
+
+def _level_ranges(inputs, *, parts):
+    """The run's levels split into ``parts`` ``IdRange``s of about as many levels each (fewer
+    when there are fewer levels), in order, and how many levels there are. One query."""
+    where, params = level_filter(location_id=inputs.location_id, item_type=inputs.item_type)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY s.stock_id) "
+            f"FROM stock_levels s WHERE {where}",
+            [[index / parts for index in range(1, parts)], *params],
+        )
+        total, bounds = cursor.fetchone()
+    bounds = sorted({bound for bound in bounds or () if bound is not None})
+    lows, highs = [None, *bounds], [*bounds, None]
+    return [IdRange(low, high) for low, high in zip(lows, highs, strict=True)], total
+
+
+def _on_own_connection(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` on this thread's own database connection, closed
+    afterwards."""
+    try:
+        return function(*args, **kwargs)
+    finally:
+        connection.close()
+
+
+class _CombinedProgress:
+    """One ``progress(done, total)`` for the parts of a run, each reporting its own batches;
+    ``total``: the levels counted before the run. It reports the run done only when told
+    (``finish``): a level created or deleted meanwhile changes the parts' own totals."""
+
+    def __init__(self, report, *, parts, total):
+        self._report = report
+        self._lock = threading.Lock()
+        self._done = [0] * parts
+        self._total = total
+
+    def of(self, index):
+        if self._report is None:
+            return None
+
+        def update(done, total):
+            with self._lock:
+                self._done[index] = done
+                done_all = sum(self._done)
+                self._report(done_all, max(self._total, done_all + 1))
+
+        return update
+
+    def finish(self, written):
+        if self._report is not None:
+            self._report(written, written)
 
 
 def validate_policy(*, window_days, service_level, review_days, method):
@@ -427,11 +590,14 @@ def _window(now, window_days):
     return today, window_start_day, start, end
 
 
-def _demand_sql(*, now, window_days, location_id, item_type, stock_ids=None):
+def _demand_sql(
+    *, now, window_days, location_id, item_type, stock_ids=None, stock_range=ALL_LEVELS
+):
     """The demand aggregate, ``(sql, params)``: every selected level (``s``) with its reorder
     point, first adjustment day and the sum and sum of squares of its daily consumption totals
     over the window. Portable SQL (PostgreSQL and SQLite); the day of a timestamp comes from the
-    backend's own TruncDate SQL. ``stock_ids`` narrows it to those levels (PostgreSQL)."""
+    backend's own TruncDate SQL. ``stock_ids`` narrows it to those levels, ``stock_range`` (an
+    ``IdRange``) to the levels of that range (PostgreSQL both)."""
     tzname = timezone.get_current_timezone_name()
     _, _, start, end = _window(now, window_days)
     ops = connection.ops
@@ -439,6 +605,9 @@ def _demand_sql(*, now, window_days, location_id, item_type, stock_ids=None):
     if stock_ids is not None:
         where += " AND s.stock_id = ANY(%s::uuid[])"
         level_params = [*level_params, list(stock_ids)]
+    range_sql, range_params = stock_range.condition("s")
+    where += range_sql
+    level_params = [*level_params, *range_params]
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     first_sql, first_params = ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
@@ -657,28 +826,14 @@ _LEAD_TIME_KEYS = {
 }
 
 
-def _points_sql(inputs, *, suppliers):
-    """The stationary points of every level of the run computed by the database, ``(sql,
-    params)``: the demand aggregate (``_demand_sql``) joined to the levels' lead times (from
-    ``suppliers``, passed as one JSON array of rows per kind) and put through the formulas of
-    ``statistics.demand_figures`` and ``statistics.reorder_point`` in ``float8``, operation for
-    operation (``power`` is C's ``pow``, as Python's ``**``), so that every figure is the
-    float Python computes. Columns: ``CALCULATION_INPUTS``, and the level's item type,
-    location and current point (``current_reorder_point``). With the ``seasonal`` method, every
-    level is skipped (``no_seasonal_history``): those with the history for it are computed in
-    Python (``python_results``), whose rows replace these.
+def _lead_time_joins(suppliers):
+    """The ``LEFT JOIN``s of ``_points_sql`` to the lead-time rows of ``suppliers``, ``(sql,
+    params, kinds)``: one JSON array of rows per kind.
 
     The lead-time rows travel as JSON rather than as arrays: there is one per (item type,
     location) bought, 93,000 on the benchmark's data, and the driver quotes arrays element by
     element in Python (0.8 s there) where ``json.dumps`` takes a third of that; the floats are
     written as ``repr`` writes them, which ``float8`` reads back exactly."""
-    today, window_start_day, _, _ = _window(inputs.now, inputs.window_days)
-    demand_sql, demand_params = _demand_sql(
-        now=inputs.now,
-        window_days=inputs.window_days,
-        location_id=inputs.location_id,
-        item_type=inputs.item_type,
-    )
     planned = {}  # supplier row -> _planned(row): the rows of a kind share a few suppliers
     joins, join_params, kinds = [], [], []
     for kind, (keys, types) in _LEAD_TIME_KEYS.items():
@@ -714,6 +869,23 @@ def _points_sql(inputs, *, suppliers):
         )
         join_params.append(json.dumps(rows))
         kinds.append(kind)
+    return " ".join(joins), join_params, kinds
+
+
+def _points_sql(inputs, *, lead_times, demand):
+    """The stationary points of the levels of ``demand`` computed by the database, ``(sql,
+    params)``: the demand aggregate's rows (``demand``: ``(sql, params)`` selecting them, the
+    columns of ``_demand_sql``) joined to the levels' lead times (``lead_times``:
+    ``_lead_time_joins`` of the run's suppliers) and put through the formulas of
+    ``statistics.demand_figures`` and ``statistics.reorder_point`` in ``float8``, operation for
+    operation (``power`` is C's ``pow``, as Python's ``**``), so that every figure is the float
+    Python computes. Columns: ``CALCULATION_INPUTS``, and the level's item type, location and
+    current point (``current_reorder_point``). With the ``seasonal`` method, every level is
+    skipped (``no_seasonal_history``): those with the history for it are computed in Python
+    (``python_results``), whose rows replace these."""
+    today, window_start_day, _, _ = _window(inputs.now, inputs.window_days)
+    demand_sql, demand_params = demand
+    joins, join_params, kinds = lead_times
 
     def pick(column, default):
         whens = " ".join(
@@ -744,7 +916,7 @@ def _points_sql(inputs, *, suppliers):
                NULL::float8 AS seasonal_base_stddev, NULL::integer AS seasonal_window_total,
                NULL::integer AS seasonal_window_total_last_year, NULL::float8 AS seasonal_trend
         FROM d
-        {" ".join(joins)}
+        {joins}
         CROSS JOIN LATERAL (
             SELECT {pick(lambda kind: f"lt_{kind}.supplier_id", "NULL::uuid")} AS supplier_id,
                    {pick(lambda kind: f"lt_{kind}.lead", "%s::float8")} AS lead,

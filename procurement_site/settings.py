@@ -299,6 +299,9 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=Fals
 
 # --- Domain settings -------------------------------------------------------------------------
 DEFAULT_LEAD_TIME_DAYS = env.int("DEFAULT_LEAD_TIME_DAYS", default=7)
+# Threads (each with its own database connection) a reorder-point recalculation splits its
+# levels between on PostgreSQL: its aggregate and writes are one core's work each (1: none).
+RECALCULATION_WORKERS = env.int("RECALCULATION_WORKERS", default=2)
 # How far past its ordered quantity a PO line may be received in total, in percent (0: not at
 # all); a receipt beyond it is refused (409 ``over_receipt``).
 try:

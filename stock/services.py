@@ -316,12 +316,41 @@ class PointSet:
         return self.reorder_point is not None and self.reorder_point != self.previous_reorder_point
 
 
+@dataclass(frozen=True)
+class IdRange:
+    """The levels whose ids are from ``low`` to before ``high`` (None: no bound), in the order
+    PostgreSQL sorts ``uuid`` (as Python sorts ``UUID``): a part of a recalculation."""
+
+    low: UUID | None = None
+    high: UUID | None = None
+
+    def __contains__(self, stock_id):
+        return (self.low is None or stock_id >= self.low) and (
+            self.high is None or stock_id < self.high
+        )
+
+    def condition(self, alias):
+        """(SQL to append to a ``WHERE`` on the levels aliased ``alias``, its parameters)."""
+        sql, params = "", []
+        if self.low is not None:
+            sql += f" AND {alias}.stock_id >= %s"
+            params.append(self.low)
+        if self.high is not None:
+            sql += f" AND {alias}.stock_id < %s"
+            params.append(self.high)
+        return sql, params
+
+
+ALL_LEVELS = IdRange()
+
+
 def set_reorder_points(
     *,
     computed=None,
     rows=(),
     location_id=None,
     item_type=None,
+    stock_range=ALL_LEVELS,
     now=None,
     actor=SYSTEM_ACTOR,
     progress=None,
@@ -333,7 +362,8 @@ def set_reorder_points(
     The calculations, one per level, with the columns ``stock.figures.CALCULATION_INPUTS``:
     ``computed``, ``(sql, params)`` of a ``SELECT`` computing them in the database (PostgreSQL),
     and/or ``rows``, tuples computed by the caller (which win for a level in both). Only levels
-    of the recalculation's scope (all, or a location's, or an item type's) are written; each
+    of the recalculation's scope (all, or a location's, or an item type's; within ``stock_range``,
+    an ``IdRange``) are written; each
     calculation's ``previous_reorder_point`` is its level's point when it is written. Returns a
     ``PointSet`` per level written, in ``stock_id`` order; ``progress(done, total)`` is called
     after each batch.
@@ -353,14 +383,17 @@ def set_reorder_points(
             raise ValueError("computed calculations need PostgreSQL; give rows")
         with transaction.atomic():
             written, figures, open_alerts = _set_points_portable(
-                rows, location_id=location_id, item_type=item_type
+                [row for row in rows if row[0] in stock_range],
+                location_id=location_id,
+                item_type=item_type,
             )
             _after_points_set(figures, open_alerts, now=now, actor=actor)
         if progress:
             progress(len(written), len(written))
         return written
     written = []
-    with _calculations_table(computed, rows, location_id=location_id, item_type=item_type) as ids:
+    scope = _scope(location_id=location_id, item_type=item_type, stock_range=stock_range)
+    with _calculations_table(computed, rows, scope=scope) as ids:
         for start in range(0, len(ids), WRITE_BATCH):
             batch_ids = ids[start : start + WRITE_BATCH]
             with transaction.atomic():
@@ -412,7 +445,7 @@ def _input_types():
     return [meta.get_field(name).db_type(connection) for name in CALCULATION_INPUTS]
 
 
-def _scope(*, location_id, item_type):
+def _scope(*, location_id, item_type, stock_range):
     """(SQL condition on the levels aliased ``s``, its parameters) of a recalculation's scope."""
     conditions, params = ["TRUE"], []
     if location_id is not None:
@@ -421,19 +454,20 @@ def _scope(*, location_id, item_type):
     if item_type is not None:
         conditions.append("s.item_type = %s")
         params.append(item_type)
-    return " AND ".join(conditions), params
+    range_sql, range_params = stock_range.condition("s")
+    return " AND ".join(conditions) + range_sql, [*params, *range_params]
 
 
 @contextmanager
-def _calculations_table(computed, rows, *, location_id, item_type):
-    """The calculations of the scope's levels in a temporary table (``CALCULATIONS_TABLE``),
-    computed with no lock held; yields the ids of the levels they are for, in order. Dropped
-    afterwards.
+def _calculations_table(computed, rows, *, scope):
+    """The calculations of the levels of ``scope`` (``_scope``) in a temporary table
+    (``CALCULATIONS_TABLE``), computed with no lock held; yields the ids of the levels they are
+    for, in order. Dropped afterwards.
 
     JIT is off for the computation: the aggregate's estimated cost is past
     ``jit_optimize_above_cost``, and compiling and optimising its expressions took 1 to 1.5 s
     of a run, which hashing and sorting (its work) do not win back."""
-    where, scope_params = _scope(location_id=location_id, item_type=item_type)
+    where, scope_params = scope
     types = _input_types()
     columns = ", ".join(CALCULATION_INPUTS)
     sources, params = [], []

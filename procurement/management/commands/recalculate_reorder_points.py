@@ -17,6 +17,16 @@ def _service_level(value):
 _service_level.__name__ = "service level (0 < x < 1)"
 
 
+def _workers(value):
+    workers = int(value)
+    if workers < 1:
+        raise ValueError(value)
+    return workers
+
+
+_workers.__name__ = "number of workers (>= 1)"
+
+
 class ProgressBar:
     """A one-line bar redrawn in place: ``[#####-----]  50%  5000/10000``."""
 
@@ -65,6 +75,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Report what would change; write nothing."
         )
+        parser.add_argument(
+            "--workers",
+            type=_workers,
+            help=(
+                "Threads, each with its own database connection, to split the levels between "
+                "(PostgreSQL); default RECALCULATION_WORKERS (2)."
+            ),
+        )
 
     def handle(self, *args, **options):
         progress = ProgressBar(self.stderr) if self.stderr.isatty() else None
@@ -78,6 +96,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 progress=progress,
                 method=options["method"],
+                workers=options["workers"],
             )
         except InvalidInput as exc:
             raise CommandError(exc.message) from exc
