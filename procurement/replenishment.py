@@ -182,13 +182,13 @@ def recalculate_reorder_points(
 
     On PostgreSQL, reads: one query for the lead-time suppliers, and (method ``auto`` or
     ``seasonal``) one for the levels with the history for the seasonal method, then for those
-    alone their demand and year-earlier figures. Writes: ``stock.services.set_reorder_points``
-    in one transaction, the stationary points computed in its statement from the demand
-    aggregate (a calculation row per level, the levels' points and latest-calculation pointers,
-    an event per point moved, the alerts of those levels synced). Running again is harmless.
+    alone their demand and year-earlier figures. Writes: ``stock.services.set_reorder_points``,
+    a batch of levels a transaction, the stationary points computed from the demand aggregate
+    (a calculation row per level, the levels' points and latest-calculation pointers, an event
+    per point moved, the alerts of those levels synced), split between ``workers`` (default
+    ``RECALCULATION_WORKERS``; see ``_write_points``). Running again is harmless.
     ``dry_run`` writes nothing and compares with the points as read. ``progress(done, total)``
-    is called once the run is done. ``workers`` (default ``RECALCULATION_WORKERS``): see
-    ``_write_points``.
+    is called after each batch (once, for a dry run).
     """
     inputs = RunInputs.of(
         window_days=window_days,
