@@ -336,19 +336,25 @@ def _demand_sql_of(inputs, *, stock_range=ALL_LEVELS):
 
 
 def _level_ranges(inputs, *, parts):
-    """The run's levels split into ``parts`` ``IdRange``s of about as many levels each (fewer
-    when there are fewer levels), in order, and how many levels there are. One query."""
+    """The run's levels split into ``parts`` ``IdRange``s in order, their sizes at most one
+    apart (fewer ranges when there are fewer levels), and how many levels there are. One
+    query."""
     where, params = level_filter(location_id=inputs.location_id, item_type=inputs.item_type)
     with connection.cursor() as cursor:
+        # The first level of each part, and how many there are in all.
         cursor.execute(
-            "SELECT COUNT(*), percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY s.stock_id) "
-            f"FROM stock_levels s WHERE {where}",
-            [[index / parts for index in range(1, parts)], *params],
+            "SELECT DISTINCT ON (part.number) part.stock_id, part.total FROM ("
+            "SELECT s.stock_id, ntile(%s) OVER (ORDER BY s.stock_id) AS number, "
+            f"COUNT(*) OVER () AS total FROM stock_levels s WHERE {where}) AS part "
+            "ORDER BY part.number, part.stock_id",
+            [parts, *params],
         )
-        total, bounds = cursor.fetchone()
-    bounds = sorted({bound for bound in bounds or () if bound is not None})
-    lows, highs = [None, *bounds], [*bounds, None]
-    return [IdRange(low, high) for low, high in zip(lows, highs, strict=True)], total
+        rows = cursor.fetchall()
+    bounds = [_uuid(first) for first, _ in rows[1:]]
+    ranges = [
+        IdRange(low, high) for low, high in zip([None, *bounds], [*bounds, None], strict=True)
+    ]
+    return ranges, rows[0][1] if rows else 0
 
 
 def _on_own_connection(function, *args, **kwargs):

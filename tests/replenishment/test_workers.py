@@ -117,13 +117,17 @@ def test_the_ranges_split_the_levels_evenly_and_cover_each_once(dataset):
 
 
 def test_the_ranges_of_a_scoped_run_hold_its_levels(dataset):
-    location = StockLevel.objects.order_by("location_id").values_list("location_id", flat=True)[0]
+    location = (
+        StockLevel.objects.exclude(item_type__startswith="edge-")
+        .order_by("location_id")
+        .values_list("location_id", flat=True)[0]
+    )
     inputs = RunInputs.of(now=dataset, location_id=location)
     count = StockLevel.objects.filter(location_id=location).count()
 
     ranges, total = _level_ranges(inputs, parts=2)
 
-    assert total == count
+    assert total == count > 10
     ids = StockLevel.objects.filter(location_id=location).values_list("stock_id", flat=True)
     assert sorted(sum(1 for stock_id in ids if stock_id in part) for part in ranges) == sorted(
         [count // 2, count - count // 2]
