@@ -31,6 +31,7 @@ from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
 
 from accounts.queries import PERMISSIONS_SQL, TOKEN_WITH_USER_SQL
+from integrations.queries import insert_events_sql
 from procurement import queries as procurement_queries
 from procurement.queries import quantity_on_order_sql
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
@@ -69,12 +70,6 @@ UPDATE_LEVELS_SQL = (
     'UPDATE "stock_levels" SET "quantity_on_hand" = "stock_levels"."quantity_on_hand" + v.delta'
     " FROM unnest(%s::uuid[], %s::integer[]) AS v (stock_id, delta) "
     'WHERE "stock_levels"."stock_id" = v.stock_id'
-)
-INSERT_ADJUSTMENTS_SQL = (
-    'INSERT INTO "stock_adjustments" ("adjustment_id", "stock_id", "reason", "quantity_delta", '
-    '"quantity_after", "counted_quantity", "note", "adjusted_by", "po_id", "receipt_id", '
-    '"created_at") '
-    'VALUES {rows} RETURNING "stock_adjustments"."note", "stock_adjustments"."created_at"'
 )
 OPEN_ALERTS_SQL = (
     'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
@@ -170,19 +165,8 @@ REFRESH_RATES_SQL = (
     + _SHARE.format(part="in_full_count", whole="completed_count")
     + ' WHERE "suppliers"."supplier_id" IN (%s)'
 )
-# The event outbox (integrations.events.record_events): one row, or many through UNNEST, as
-# Django's bulk_create sends them; then, after the commit, the worker's publish task.
-_EVENT_COLUMNS = (
-    '"events" ("event_id", "sequence", "type", "source", "subject", "time", "actor", "data")'
-)
-INSERT_EVENT_SQL = (
-    f'INSERT INTO {_EVENT_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING "events"."id"'
-)
-INSERT_EVENTS_SQL = (
-    f"INSERT INTO {_EVENT_COLUMNS} SELECT * FROM UNNEST((%s)::uuid[], (%s)::bigint[], "
-    "(%s)::varchar[], (%s)::varchar[], (%s)::varchar[], (%s)::timestamp with time zone[], "
-    '(%s)::varchar[], (%s)::jsonb[]) RETURNING "events"."id"'
-)
+# The event outbox (integrations.events.record_events): integrations.queries' INSERT; then,
+# after the commit, the worker's publish task.
 ENQUEUE_TASK_SQL = (
     'INSERT INTO "django_tasks_database_dbtaskresult" ("id", "status", "enqueued_at", '
     '"started_at", "finished_at", "args_kwargs", "priority", "task_path", "worker_ids", '
@@ -539,7 +523,7 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
     index, delta)."""
     quantity = {level[0]: level[3] for level in levels}
     by_id = {level[0]: level for level in levels}
-    rows, params = [], []
+    params = []
     for stock_id, delta in changes:
         level = by_id[stock_id]
         before = quantity[stock_id]
@@ -554,9 +538,9 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
                 stock_id=str(stock_id),
             )
         quantity[stock_id] = after
-        rows.append("(%s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, DEFAULT)")
-        params += [uuid.uuid4(), stock_id, reason, delta, after, note, request.user["username"]]
-        params += [po_id, receipt_id]
+        # queries.ADJUSTMENT_INSERT_COLUMNS
+        params += [uuid.uuid4(), stock_id, reason, delta, after, None, note]
+        params += [request.user["username"], po_id, receipt_id]
     changed = [level for level in levels if quantity[level[0]] != level[3]]
     if changed:
         request.sql(
@@ -566,23 +550,23 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
                 [quantity[level[0]] - level[3] for level in changed],
             ],
         )
-    inserted = request.sql(INSERT_ADJUSTMENTS_SQL.format(rows=", ".join(rows)), params).fetchall()
+    inserted = request.sql(queries.insert_adjustments_sql(len(changes)), params).fetchall()
     adjustments = [
         {
-            "adjustment_id": params[index * 8],
+            "adjustment_id": params[index * 10],
             "stock_id": stock_id,
             "item_type": by_id[stock_id][1],
             "location_id": by_id[stock_id][2],
             "reason": reason,
             "quantity_delta": delta,
-            "quantity_after": params[index * 8 + 4],
+            "quantity_after": params[index * 10 + 4],
             "counted_quantity": None,
-            "note": saved_note,
+            "note": note,
             "adjusted_by": request.user["username"],
             "created_at": created_at,
             "quantity_on_hand": quantity[stock_id],
         }
-        for index, ((stock_id, delta), (saved_note, created_at)) in enumerate(
+        for index, ((stock_id, delta), (created_at,)) in enumerate(
             zip(changes, inserted, strict=True)
         )
     ]
@@ -651,20 +635,13 @@ def _record_events(request, event_type, items, *, now):
     """``integrations.events.record_events``: ``items`` are (subject, data)."""
     if not items:
         return
-    columns = (
-        [uuid.uuid4() for _ in items],
-        [None] * len(items),
-        [EVENT_TYPE.format(event_type)] * len(items),
-        ["/procurement"] * len(items),
-        [str(subject) for subject, _ in items],
-        [now] * len(items),
-        [request.user["username"]] * len(items),
-        [json.dumps(data, default=_stdlib_default) for _, data in items],
-    )
-    if len(items) == 1:
-        request.sql(INSERT_EVENT_SQL, [column[0] for column in columns]).fetchall()
-    else:
-        request.sql(INSERT_EVENTS_SQL, list(columns)).fetchall()
+    username = request.user["username"]
+    params = []
+    for subject, data in items:
+        # integrations.queries.EVENT_INSERT_COLUMNS
+        params += [uuid.uuid4(), EVENT_TYPE.format(event_type), "/procurement", str(subject)]
+        params += [now, username, json.dumps(data, default=_stdlib_default)]
+    request.sql(insert_events_sql(len(items)), params)
 
 
 def _enqueue_publish(request):
@@ -721,7 +698,7 @@ def record_adjustment(request):
         )
     _enqueue_publish(request)
     [level] = levels
-    [(saved_note, created_at)] = inserted
+    [(created_at,)] = inserted
     return (
         201,
         {
@@ -733,7 +710,7 @@ def record_adjustment(request):
             "quantity_delta": delta,
             "quantity_after": quantity[stock_id],
             "counted_quantity": None,
-            "note": saved_note,
+            "note": note,
             "adjusted_by": request.user["username"],
             "created_at": created_at,
             "quantity_on_hand": quantity[stock_id],

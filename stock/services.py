@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
-from common.rows import Columns, ModelColumns, db_value
+from common.rows import Columns, FieldValues, ModelColumns, db_value
 from integrations.events import SYSTEM_ACTOR, record_events, record_events_from_query
 from stock import presenters, queries
 from stock.figures import CALCULATION_INPUTS
@@ -48,6 +48,9 @@ ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
 # The levels a change locks and their open alerts, read with ``stock.queries``' statements.
 _LEVEL = ModelColumns(StockLevel)
 _OPEN_ALERT = Columns(ReorderAlert._meta.get_field(name) for name in ("stock", "alert_id"))
+# The ledger rows a change writes (``queries.insert_adjustments_sql``) and what it returns.
+_ADJUSTMENT_VALUES = FieldValues(StockAdjustment, queries.ADJUSTMENT_INSERT_COLUMNS)
+_CREATED_AT = Columns([StockAdjustment._meta.get_field("created_at")])
 # A recalculation writes its points this many levels a transaction (``set_reorder_points``).
 WRITE_BATCH = 5000
 CALCULATIONS_TABLE = "recalculated_points"
@@ -201,7 +204,7 @@ def record_adjustments(
             if counted:
                 level.last_counted_at = now
 
-        StockAdjustment.objects.bulk_create(adjustments)
+        _insert_adjustments(adjustments)
         record_events(
             entity="stock_level",
             action="adjusted",
@@ -670,6 +673,24 @@ def _add_quantities(levels, deltas, *, counted_at=None):
                 [deltas[level.stock_id] for level in levels],
             ],
         )
+
+
+def _insert_adjustments(adjustments):
+    """Write the ledger rows (one ``INSERT`` of ``stock.queries``: every adjustment sends it;
+    on SQLite one per batch its parameters allow) and set each one's ``created_at`` from the
+    database, as ``bulk_create`` does."""
+    rows = [
+        [getattr(adjustment, name) for name in queries.ADJUSTMENT_INSERT_COLUMNS]
+        for adjustment in adjustments
+    ]
+    returned = []
+    with connection.cursor() as cursor:
+        for count, params in _ADJUSTMENT_VALUES.batches(rows):
+            cursor.execute(queries.insert_adjustments_sql(count), params)
+            returned += _CREATED_AT.convert(cursor.fetchall())
+    for adjustment, (created_at,) in zip(adjustments, returned, strict=True):
+        adjustment.created_at = created_at
+        adjustment._state.adding, adjustment._state.db = False, connection.alias
 
 
 def _create_missing_levels(keys):
