@@ -37,7 +37,12 @@ from procurement.queries import quantity_on_order_sql
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
 from stock import queries
 from stock.figures import CALCULATION_FIELDS
-from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
+from suppliers.figures import (
+    MAX_LEAD_TIME_DAYS,
+    RATE_WINDOW_DAYS,
+    RECORD_COMPLETED_ORDER_SQL,
+    refresh_rates_sql,
+)
 
 try:
     import orjson
@@ -114,13 +119,6 @@ INSERT_RECEIPT_LINES_SQL = (
     'INSERT INTO "po_receipt_lines" ("receipt_id", "line_item_id", "quantity") SELECT * FROM '
     'UNNEST((%s)::uuid[], (%s)::uuid[], (%s)::integer[]) RETURNING "po_receipt_lines"."id"'
 )
-UPDATE_RECEIVED_SQL = (
-    'UPDATE "po_line_items" SET "quantity_received" = (CASE {whens} ELSE NULL END)::integer '
-    'WHERE "po_line_items"."line_item_id" IN ({ids})'
-)
-RECEIVED_WHEN = (
-    'WHEN ("po_line_items"."line_item_id" = %s) THEN ("po_line_items"."quantity_received" + %s)'
-)
 INSERT_HISTORY_SQL = (
     'INSERT INTO "po_status_history" ("po_id", "from_status", "to_status", "changed_by", '
     '"changed_at", "reason") VALUES (%s, %s, %s, %s, %s, %s) RETURNING '
@@ -152,18 +150,6 @@ INSERT_LEAD_TIME_SQL = (
 UPDATE_SUPPLIER_SQL = (
     'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '
     '"receipts_count" = %s WHERE "suppliers"."supplier_id" = %s'
-)
-_SHARE = (
-    '(SELECT ((SUM(U0."{part}"))::numeric(12, 6) / (NULLIF(SUM(U0."{whole}"), 0))::numeric(12, '
-    '6)) AS "share" FROM "supplier_delivery_days" U0 WHERE (U0."day" > %s AND U0."supplier_id" '
-    '= ("suppliers"."supplier_id")) GROUP BY U0."supplier_id")'
-)
-REFRESH_RATES_SQL = (
-    'UPDATE "suppliers" SET "on_time_rate" = '
-    + _SHARE.format(part="on_time_count", whole="judged_count")
-    + ', "in_full_rate" = '
-    + _SHARE.format(part="in_full_count", whole="completed_count")
-    + ' WHERE "suppliers"."supplier_id" IN (%s)'
 )
 # The event outbox (integrations.events.record_events): integrations.queries' INSERT; then,
 # after the commit, the worker's publish task.
@@ -887,14 +873,11 @@ def receive_purchase_order(request):
                     [quantity for *_, quantity in received],
                 ],
             ).fetchall()
-            whens, params = [], []
+            params = []
             for line_id, *_, quantity in received:
-                whens.append(RECEIVED_WHEN)
                 params += [line_id, quantity]
             request.sql(
-                UPDATE_RECEIVED_SQL.format(
-                    whens=" ".join(whens), ids=", ".join(["%s"] * len(received))
-                ),
+                procurement_queries.add_received_sql(len(received)),
                 [*params, *(line_id for line_id, *_ in received)],
             )
             _receive_lines(
@@ -1022,7 +1005,7 @@ def _record_completion(request, *, supplier_id, due, now):
         [supplier_id, day, int(on_time is not None), int(bool(on_time)), 1],
     )
     request.sql(
-        REFRESH_RATES_SQL,
+        refresh_rates_sql(1),
         [
             day - timedelta(days=RATE_WINDOW_DAYS),
             day - timedelta(days=RATE_WINDOW_DAYS),
