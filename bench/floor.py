@@ -617,17 +617,20 @@ def _sync_alerts(request, *, levels, quantity, now):
         )
 
 
-def _record_events(request, event_type, items, *, now):
-    """``integrations.events.record_events``: ``items`` are (subject, data)."""
+def _record_events(request, event_type, items, *, now, then=()):
+    """``integrations.events.record_events``: ``items`` are (subject, data); ``then``: the
+    types of more events of the same items, after them, in the same statement
+    (``record_events_of_actions``)."""
     if not items:
         return
     username = request.user["username"]
     params = []
-    for subject, data in items:
-        # integrations.queries.EVENT_INSERT_COLUMNS
-        params += [uuid.uuid4(), EVENT_TYPE.format(event_type), "/procurement", str(subject)]
-        params += [now, username, json.dumps(data, default=_stdlib_default)]
-    request.sql(insert_events_sql(len(items)), params)
+    for type_ in (event_type, *then):
+        for subject, data in items:
+            # integrations.queries.EVENT_INSERT_COLUMNS
+            params += [uuid.uuid4(), EVENT_TYPE.format(type_), "/procurement", str(subject)]
+            params += [now, username, json.dumps(data, default=_stdlib_default)]
+    request.sql(insert_events_sql(len(items) * (1 + len(then))), params)
 
 
 def _enqueue_publish(request):
@@ -900,14 +903,17 @@ def receive_purchase_order(request):
             _learn_lead_time(request, supplier_id=supplier_id)
         _record_completion(request, supplier_id=supplier_id, due=po[10], now=now)
         # As the app: the PO as saved (not read again), with its lines, history and receipts
-        # read, for each event and for the answer.
+        # read, once for its two events, again for the answer.
         first_received_at = now if first_delivery else po[15]
         saved = (*po[:2], "received", *po[3:11], now, po[12], po[13] + 1, "full", first_received_at)
-        for action in ("receipt_recorded", "received"):
-            _, rendered, _ = _render_po(request, saved)
-            _record_events(
-                request, f"purchase_order.{action}", [(po_id, rendered)], now=datetime.now(UTC)
-            )
+        _, rendered, _ = _render_po(request, saved)
+        _record_events(
+            request,
+            "purchase_order.receipt_recorded",
+            [(po_id, rendered)],
+            now=datetime.now(UTC),
+            then=["purchase_order.received"],
+        )
     _enqueue_publish(request)
     return _render_po(request, saved)
 

@@ -94,29 +94,58 @@ def record_events(
     username (``SYSTEM_ACTOR`` when no user acted). Returns the events (their ``id``, the
     insertion order, unset: nothing reads it before the sequencer does).
     """
+    return record_events_of_actions(
+        entity=entity,
+        actions=[action],
+        objects=objects,
+        actor=actor,
+        representation=representation,
+        subject=subject,
+    )
+
+
+def record_events_of_actions(
+    *,
+    entity,
+    actions,
+    objects: Iterable,
+    actor,
+    representation=None,
+    subject: Callable | None = None,
+):
+    """``record_events`` of several ``actions`` on the same ``objects``, unchanged between them
+    (a receipt that completes its PO: ``receipt_recorded``, then ``received``): the events of
+    the first action, then those of the next, each action's with its own ``time``, written in
+    that order by one statement, the objects rendered once."""
     objects = list(objects)
-    if not objects:
+    if not objects or not actions:
         return []
     if not connection.in_atomic_block:
         raise RuntimeError("record_events must be called inside the transaction of the change")
-    type_ = event_type(entity, action)
+    types = [event_type(entity, action) for action in actions]
     render = _representations[representation or entity]
     subject = subject or (lambda obj: obj.pk)
-    now = timezone.now()
-    events = [
-        Event(
-            type=type_,
-            source=SOURCE,
-            subject=str(subject(obj)),
-            time=now,
-            actor=actor or SYSTEM_ACTOR,
-            data=data,
-        )
+    rendered = [
+        (str(subject(obj)), data)
         for obj, data in zip(objects, render(objects), strict=True)
         if data is not None
     ]
-    if not events:
+    if not rendered:
         return []
+    events = []
+    for type_ in types:
+        now = timezone.now()
+        events += [
+            Event(
+                type=type_,
+                source=SOURCE,
+                subject=subject_id,
+                time=now,
+                actor=actor or SYSTEM_ACTOR,
+                data=data,
+            )
+            for subject_id, data in rendered
+        ]
     if connection.vendor == "postgresql" and len(events) > COPY_ABOVE:
         _copy_events(events)
     else:

@@ -24,7 +24,7 @@ from common.currency import clean_currency
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from common.rows import db_value
-from integrations.events import record_events
+from integrations.events import record_events, record_events_of_actions
 from procurement import queries
 from procurement.lead_times import expected_delivery_date, learn_lead_time, record_po_completion
 from procurement.models import (
@@ -204,10 +204,10 @@ def update_purchase_order(
             actions.append("approval_recorded")
         elif target is not None:
             actions.append(target.value)
-        for action in actions:
-            record_events(
-                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
-            )
+        # The PO does not change between them: rendered once.
+        record_events_of_actions(
+            entity="purchase_order", actions=actions, objects=[po], actor=user.get_username()
+        )
     return po
 
 
@@ -325,10 +325,9 @@ def record_receipt(*, po_id, user, lines, note="", close=False, if_match_version
         actions.append("receipt_recorded")
         if receiving.completed:
             actions.append("received")
-        for action in actions:
-            record_events(
-                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
-            )
+        record_events_of_actions(
+            entity="purchase_order", actions=actions, objects=[po], actor=user.get_username()
+        )
     return receiving.receipt
 
 
