@@ -27,7 +27,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib import parse
 
 from psycopg import ClientCursor
-from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
 
 from accounts.queries import PERMISSIONS_SQL, TOKEN_WITH_USER_SQL
@@ -81,14 +80,6 @@ OPEN_ALERTS_SQL = (
     '"reorder_point_at_open", "po_id", "created_at", "resolved_at") VALUES {rows} '
     "ON CONFLICT DO NOTHING"
 )
-CREATE_LEVELS_SQL = (
-    'INSERT INTO "stock_levels" ("stock_id", "item_type", "location_id", "quantity_on_hand", '
-    '"reorder_point", "reorder_quantity", "last_counted_at", "reorder_calculation_id") '
-    "SELECT * FROM UNNEST((%s)::uuid[], (%s)::varchar[], (%s)::uuid[], (%s)::integer[], "
-    "(%s)::integer[], (%s)::integer[], (%s)::timestamp with time zone[], (%s)::uuid[]) "
-    "ON CONFLICT DO NOTHING"
-)
-
 PO_COLUMNS = ", ".join(f'"purchase_orders"."{name}"' for name in procurement_queries.PO_COLUMNS)
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
 SUPPLIER_COLUMNS = (
@@ -158,10 +149,6 @@ ENQUEUE_TASK_SQL = (
     '"started_at", "finished_at", "args_kwargs", "priority", "task_path", "worker_ids", '
     '"queue_name", "backend_name", "run_after", "return_value", "exception_class_path", '
     '"traceback") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)'
-)
-RESOLVE_ALERTS_BY_ID_SQL = (
-    'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
-    '({ids}) AND "reorder_alerts"."resolved_at" IS NULL)'
 )
 EVENT_TYPE = "novatrek.procurement.{}"
 DATE_MAX = datetime(9999, 1, 1, tzinfo=UTC)
@@ -586,7 +573,7 @@ def _sync_alerts(request, *, levels, quantity, now):
     ]
     if resolved:
         request.sql(
-            RESOLVE_ALERTS_BY_ID_SQL.format(ids=", ".join(["%s"] * len(resolved))),
+            queries.resolve_alerts_sql(len(resolved)),
             [now, *(row[0] for row in resolved)],
         )
         _record_events(
@@ -925,20 +912,11 @@ def _receive_lines(request, *, lines, po_id, receipt_id, now):
     keys = sorted(
         {(item, location) for item, location, _ in lines}, key=lambda k: (k[0], str(k[1]))
     )
-    count = len(keys)
-    request.sql(
-        CREATE_LEVELS_SQL,
-        [
-            [uuid.uuid4() for _ in keys],
-            [item for item, _ in keys],
-            [location for _, location in keys],
-            [Int4(0)] * count,
-            [Int4(0)] * count,
-            [Int4(0)] * count,
-            [None] * count,
-            [None] * count,
-        ],
-    )
+    params = []
+    for item, location in keys:
+        # queries.LEVEL_TABLE_COLUMNS
+        params += [uuid.uuid4(), item, location, 0, 0, 0, None, None]
+    request.sql(queries.create_levels_sql(len(keys)), params)
     levels = _lock_pairs(request, keys)
     by_key = {(level[1], level[2]): level[0] for level in levels}
     _apply_changes(

@@ -206,3 +206,23 @@ def insert_adjustments_sql(count):
         f'INSERT INTO "stock_adjustments" ({columns}) VALUES {", ".join([row] * count)} '
         'RETURNING "stock_adjustments"."created_at"'
     )
+
+
+def create_levels_sql(count):
+    """``count`` levels (the values of ``LEVEL_TABLE_COLUMNS``, row after row); a level whose
+    (item type, location) exists already is left as it is (its unique index)."""
+    columns = ", ".join(f'"{name}"' for name in LEVEL_TABLE_COLUMNS)
+    row = f"({_placeholders(len(LEVEL_TABLE_COLUMNS))})"
+    return (
+        f'INSERT INTO "stock_levels" ({columns}) VALUES {", ".join([row] * count)} '
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def resolve_alerts_sql(count):
+    """Resolve ``count`` alerts (``IN`` their ids, after the time: the first parameter) that
+    are still open."""
+    return (
+        'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
+        f'({_placeholders(count)}) AND "reorder_alerts"."resolved_at" IS NULL)'
+    )

@@ -446,6 +446,38 @@ def test_more_ledger_rows_than_sqlite_takes_parameters_for_are_all_written():
     assert Event.objects.filter(type__endswith="stock_level.adjusted").count() == 150
 
 
+def test_more_new_levels_than_sqlite_takes_parameters_for_are_all_created_as_the_orm_would():
+    """The missing levels of a receipt (``stock.queries.create_levels_sql``; on SQLite in
+    batches of its 999 parameters): nothing on hand but the receipt, no point, no count, no
+    calculation, and an existing one left as it is."""
+    existing = stocked_level(4, reorder_point=1)
+    location = uuid.uuid4()
+    changes = [
+        StockChange(item_type=f"new-{n}", location_id=location, quantity_delta=1)
+        for n in range(150)
+    ]
+    changes.append(
+        StockChange(
+            item_type=existing.item_type, location_id=existing.location_id, quantity_delta=1
+        )
+    )
+
+    record_adjustments(reason=R.PO_RECEIPT, adjusted_by="receiver", changes=changes)
+
+    created = StockLevel.objects.filter(location_id=location)
+    assert created.count() == 150
+    assert set(
+        created.values_list(
+            "quantity_on_hand",
+            "reorder_point",
+            "reorder_quantity",
+            "last_counted_at",
+            "reorder_calculation",
+        )
+    ) == {(1, 0, 0, None, None)}
+    assert state(existing) == (5, 2)
+
+
 # --- statement counts ------------------------------------------------------------------------
 
 
