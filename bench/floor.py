@@ -27,16 +27,21 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib import parse
 
 from psycopg import ClientCursor
-from psycopg.types.numeric import Int4
 from psycopg_pool import ConnectionPool
 
 from accounts.queries import PERMISSIONS_SQL, TOKEN_WITH_USER_SQL
+from integrations.queries import insert_events_sql
 from procurement import queries as procurement_queries
 from procurement.queries import quantity_on_order_sql
 from procurement.statistics import SPREAD_SAMPLE, lead_time_days, learned_lead_time
 from stock import queries
 from stock.figures import CALCULATION_FIELDS
-from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
+from suppliers.figures import (
+    MAX_LEAD_TIME_DAYS,
+    RATE_WINDOW_DAYS,
+    RECORD_COMPLETED_ORDER_SQL,
+    refresh_rates_sql,
+)
 
 try:
     import orjson
@@ -70,25 +75,11 @@ UPDATE_LEVELS_SQL = (
     " FROM unnest(%s::uuid[], %s::integer[]) AS v (stock_id, delta) "
     'WHERE "stock_levels"."stock_id" = v.stock_id'
 )
-INSERT_ADJUSTMENTS_SQL = (
-    'INSERT INTO "stock_adjustments" ("adjustment_id", "stock_id", "reason", "quantity_delta", '
-    '"quantity_after", "counted_quantity", "note", "adjusted_by", "po_id", "receipt_id", '
-    '"created_at") '
-    'VALUES {rows} RETURNING "stock_adjustments"."note", "stock_adjustments"."created_at"'
-)
 OPEN_ALERTS_SQL = (
     'INSERT INTO "reorder_alerts" ("alert_id", "stock_id", "quantity_at_open", '
     '"reorder_point_at_open", "po_id", "created_at", "resolved_at") VALUES {rows} '
     "ON CONFLICT DO NOTHING"
 )
-CREATE_LEVELS_SQL = (
-    'INSERT INTO "stock_levels" ("stock_id", "item_type", "location_id", "quantity_on_hand", '
-    '"reorder_point", "reorder_quantity", "last_counted_at", "reorder_calculation_id") '
-    "SELECT * FROM UNNEST((%s)::uuid[], (%s)::varchar[], (%s)::uuid[], (%s)::integer[], "
-    "(%s)::integer[], (%s)::integer[], (%s)::timestamp with time zone[], (%s)::uuid[]) "
-    "ON CONFLICT DO NOTHING"
-)
-
 PO_COLUMNS = ", ".join(f'"purchase_orders"."{name}"' for name in procurement_queries.PO_COLUMNS)
 PO_ORDER = 'ORDER BY "purchase_orders"."created_at" DESC, "purchase_orders"."po_id" ASC LIMIT 1'
 SUPPLIER_COLUMNS = (
@@ -118,13 +109,6 @@ INSERT_RECEIPT_SQL = (
 INSERT_RECEIPT_LINES_SQL = (
     'INSERT INTO "po_receipt_lines" ("receipt_id", "line_item_id", "quantity") SELECT * FROM '
     'UNNEST((%s)::uuid[], (%s)::uuid[], (%s)::integer[]) RETURNING "po_receipt_lines"."id"'
-)
-UPDATE_RECEIVED_SQL = (
-    'UPDATE "po_line_items" SET "quantity_received" = (CASE {whens} ELSE NULL END)::integer '
-    'WHERE "po_line_items"."line_item_id" IN ({ids})'
-)
-RECEIVED_WHEN = (
-    'WHEN ("po_line_items"."line_item_id" = %s) THEN ("po_line_items"."quantity_received" + %s)'
 )
 INSERT_HISTORY_SQL = (
     'INSERT INTO "po_status_history" ("po_id", "from_status", "to_status", "changed_by", '
@@ -158,40 +142,13 @@ UPDATE_SUPPLIER_SQL = (
     'UPDATE "suppliers" SET "expected_lead_time_days" = %s, "lead_time_stddev_days" = %s, '
     '"receipts_count" = %s WHERE "suppliers"."supplier_id" = %s'
 )
-_SHARE = (
-    '(SELECT ((SUM(U0."{part}"))::numeric(12, 6) / (NULLIF(SUM(U0."{whole}"), 0))::numeric(12, '
-    '6)) AS "share" FROM "supplier_delivery_days" U0 WHERE (U0."day" > %s AND U0."supplier_id" '
-    '= ("suppliers"."supplier_id")) GROUP BY U0."supplier_id")'
-)
-REFRESH_RATES_SQL = (
-    'UPDATE "suppliers" SET "on_time_rate" = '
-    + _SHARE.format(part="on_time_count", whole="judged_count")
-    + ', "in_full_rate" = '
-    + _SHARE.format(part="in_full_count", whole="completed_count")
-    + ' WHERE "suppliers"."supplier_id" IN (%s)'
-)
-# The event outbox (integrations.events.record_events): one row, or many through UNNEST, as
-# Django's bulk_create sends them; then, after the commit, the worker's publish task.
-_EVENT_COLUMNS = (
-    '"events" ("event_id", "sequence", "type", "source", "subject", "time", "actor", "data")'
-)
-INSERT_EVENT_SQL = (
-    f'INSERT INTO {_EVENT_COLUMNS} VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING "events"."id"'
-)
-INSERT_EVENTS_SQL = (
-    f"INSERT INTO {_EVENT_COLUMNS} SELECT * FROM UNNEST((%s)::uuid[], (%s)::bigint[], "
-    "(%s)::varchar[], (%s)::varchar[], (%s)::varchar[], (%s)::timestamp with time zone[], "
-    '(%s)::varchar[], (%s)::jsonb[]) RETURNING "events"."id"'
-)
+# The event outbox (integrations.events.record_events): integrations.queries' INSERT; then,
+# after the commit, the worker's publish task.
 ENQUEUE_TASK_SQL = (
     'INSERT INTO "django_tasks_database_dbtaskresult" ("id", "status", "enqueued_at", '
     '"started_at", "finished_at", "args_kwargs", "priority", "task_path", "worker_ids", '
     '"queue_name", "backend_name", "run_after", "return_value", "exception_class_path", '
     '"traceback") VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)'
-)
-RESOLVE_ALERTS_BY_ID_SQL = (
-    'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
-    '({ids}) AND "reorder_alerts"."resolved_at" IS NULL)'
 )
 EVENT_TYPE = "novatrek.procurement.{}"
 DATE_MAX = datetime(9999, 1, 1, tzinfo=UTC)
@@ -539,7 +496,7 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
     index, delta)."""
     quantity = {level[0]: level[3] for level in levels}
     by_id = {level[0]: level for level in levels}
-    rows, params = [], []
+    params = []
     for stock_id, delta in changes:
         level = by_id[stock_id]
         before = quantity[stock_id]
@@ -554,9 +511,9 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
                 stock_id=str(stock_id),
             )
         quantity[stock_id] = after
-        rows.append("(%s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, DEFAULT)")
-        params += [uuid.uuid4(), stock_id, reason, delta, after, note, request.user["username"]]
-        params += [po_id, receipt_id]
+        # queries.ADJUSTMENT_INSERT_COLUMNS
+        params += [uuid.uuid4(), stock_id, reason, delta, after, None, note]
+        params += [request.user["username"], po_id, receipt_id]
     changed = [level for level in levels if quantity[level[0]] != level[3]]
     if changed:
         request.sql(
@@ -566,23 +523,23 @@ def _apply_changes(request, *, levels, changes, reason, note, po_id, now, receip
                 [quantity[level[0]] - level[3] for level in changed],
             ],
         )
-    inserted = request.sql(INSERT_ADJUSTMENTS_SQL.format(rows=", ".join(rows)), params).fetchall()
+    inserted = request.sql(queries.insert_adjustments_sql(len(changes)), params).fetchall()
     adjustments = [
         {
-            "adjustment_id": params[index * 8],
+            "adjustment_id": params[index * 10],
             "stock_id": stock_id,
             "item_type": by_id[stock_id][1],
             "location_id": by_id[stock_id][2],
             "reason": reason,
             "quantity_delta": delta,
-            "quantity_after": params[index * 8 + 4],
+            "quantity_after": params[index * 10 + 4],
             "counted_quantity": None,
-            "note": saved_note,
+            "note": note,
             "adjusted_by": request.user["username"],
             "created_at": created_at,
             "quantity_on_hand": quantity[stock_id],
         }
-        for index, ((stock_id, delta), (saved_note, created_at)) in enumerate(
+        for index, ((stock_id, delta), (created_at,)) in enumerate(
             zip(changes, inserted, strict=True)
         )
     ]
@@ -616,7 +573,7 @@ def _sync_alerts(request, *, levels, quantity, now):
     ]
     if resolved:
         request.sql(
-            RESOLVE_ALERTS_BY_ID_SQL.format(ids=", ".join(["%s"] * len(resolved))),
+            queries.resolve_alerts_sql(len(resolved)),
             [now, *(row[0] for row in resolved)],
         )
         _record_events(
@@ -647,24 +604,20 @@ def _sync_alerts(request, *, levels, quantity, now):
         )
 
 
-def _record_events(request, event_type, items, *, now):
-    """``integrations.events.record_events``: ``items`` are (subject, data)."""
+def _record_events(request, event_type, items, *, now, then=()):
+    """``integrations.events.record_events``: ``items`` are (subject, data); ``then``: the
+    types of more events of the same items, after them, in the same statement
+    (``record_events_of_actions``)."""
     if not items:
         return
-    columns = (
-        [uuid.uuid4() for _ in items],
-        [None] * len(items),
-        [EVENT_TYPE.format(event_type)] * len(items),
-        ["/procurement"] * len(items),
-        [str(subject) for subject, _ in items],
-        [now] * len(items),
-        [request.user["username"]] * len(items),
-        [json.dumps(data, default=_stdlib_default) for _, data in items],
-    )
-    if len(items) == 1:
-        request.sql(INSERT_EVENT_SQL, [column[0] for column in columns]).fetchall()
-    else:
-        request.sql(INSERT_EVENTS_SQL, list(columns)).fetchall()
+    username = request.user["username"]
+    params = []
+    for type_ in (event_type, *then):
+        for subject, data in items:
+            # integrations.queries.EVENT_INSERT_COLUMNS
+            params += [uuid.uuid4(), EVENT_TYPE.format(type_), "/procurement", str(subject)]
+            params += [now, username, json.dumps(data, default=_stdlib_default)]
+    request.sql(insert_events_sql(len(items) * (1 + len(then))), params)
 
 
 def _enqueue_publish(request):
@@ -721,7 +674,7 @@ def record_adjustment(request):
         )
     _enqueue_publish(request)
     [level] = levels
-    [(saved_note, created_at)] = inserted
+    [(created_at,)] = inserted
     return (
         201,
         {
@@ -733,7 +686,7 @@ def record_adjustment(request):
             "quantity_delta": delta,
             "quantity_after": quantity[stock_id],
             "counted_quantity": None,
-            "note": saved_note,
+            "note": note,
             "adjusted_by": request.user["username"],
             "created_at": created_at,
             "quantity_on_hand": quantity[stock_id],
@@ -910,14 +863,11 @@ def receive_purchase_order(request):
                     [quantity for *_, quantity in received],
                 ],
             ).fetchall()
-            whens, params = [], []
+            params = []
             for line_id, *_, quantity in received:
-                whens.append(RECEIVED_WHEN)
                 params += [line_id, quantity]
             request.sql(
-                UPDATE_RECEIVED_SQL.format(
-                    whens=" ".join(whens), ids=", ".join(["%s"] * len(received))
-                ),
+                procurement_queries.add_received_sql(len(received)),
                 [*params, *(line_id for line_id, *_ in received)],
             )
             _receive_lines(
@@ -940,14 +890,17 @@ def receive_purchase_order(request):
             _learn_lead_time(request, supplier_id=supplier_id)
         _record_completion(request, supplier_id=supplier_id, due=po[10], now=now)
         # As the app: the PO as saved (not read again), with its lines, history and receipts
-        # read, for each event and for the answer.
+        # read, once for its two events, again for the answer.
         first_received_at = now if first_delivery else po[15]
         saved = (*po[:2], "received", *po[3:11], now, po[12], po[13] + 1, "full", first_received_at)
-        for action in ("receipt_recorded", "received"):
-            _, rendered, _ = _render_po(request, saved)
-            _record_events(
-                request, f"purchase_order.{action}", [(po_id, rendered)], now=datetime.now(UTC)
-            )
+        _, rendered, _ = _render_po(request, saved)
+        _record_events(
+            request,
+            "purchase_order.receipt_recorded",
+            [(po_id, rendered)],
+            now=datetime.now(UTC),
+            then=["purchase_order.received"],
+        )
     _enqueue_publish(request)
     return _render_po(request, saved)
 
@@ -959,20 +912,11 @@ def _receive_lines(request, *, lines, po_id, receipt_id, now):
     keys = sorted(
         {(item, location) for item, location, _ in lines}, key=lambda k: (k[0], str(k[1]))
     )
-    count = len(keys)
-    request.sql(
-        CREATE_LEVELS_SQL,
-        [
-            [uuid.uuid4() for _ in keys],
-            [item for item, _ in keys],
-            [location for _, location in keys],
-            [Int4(0)] * count,
-            [Int4(0)] * count,
-            [Int4(0)] * count,
-            [None] * count,
-            [None] * count,
-        ],
-    )
+    params = []
+    for item, location in keys:
+        # queries.LEVEL_TABLE_COLUMNS
+        params += [uuid.uuid4(), item, location, 0, 0, 0, None, None]
+    request.sql(queries.create_levels_sql(len(keys)), params)
     levels = _lock_pairs(request, keys)
     by_key = {(level[1], level[2]): level[0] for level in levels}
     _apply_changes(
@@ -1045,7 +989,7 @@ def _record_completion(request, *, supplier_id, due, now):
         [supplier_id, day, int(on_time is not None), int(bool(on_time)), 1],
     )
     request.sql(
-        REFRESH_RATES_SQL,
+        refresh_rates_sql(1),
         [
             day - timedelta(days=RATE_WINDOW_DAYS),
             day - timedelta(days=RATE_WINDOW_DAYS),

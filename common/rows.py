@@ -1,9 +1,11 @@
 """Rows and model instances from hand-written ``SELECT`` statements, for the reads every request
-makes, whose SQL the ORM would compile anew each time (at a cost above the database's answer).
+makes, whose SQL the ORM would compile anew each time (at a cost above the database's answer);
+and the parameters of hand-written ``INSERT`` statements, for the writes.
 
 ``Columns`` names model fields as one select list and converts the values read as the ORM
 converts them (SQLite's text UUIDs and naive date-times; PostgreSQL's need nothing);
 ``ModelColumns`` also builds the instances, with ``Model.from_db`` as ``QuerySet.raw()`` does.
+``FieldValues`` converts the values of a row to write as the ORM's ``INSERT`` does.
 """
 
 from django.db import connection, connections
@@ -13,6 +15,38 @@ def db_value(model, name, value, *, using="default"):
     """``value`` of ``model``'s field ``name`` as the database takes it as a parameter of a
     written-out statement (a UUID is text on SQLite)."""
     return model._meta.get_field(name).get_db_prep_value(value, connections[using])
+
+
+class FieldValues:
+    """The fields ``names`` of ``model`` (names or attnames: ``stock_id`` for the foreign key
+    ``stock``), whose values a written-out statement takes as parameters, in that order."""
+
+    def __init__(self, model, names):
+        self.names = tuple(names)
+        self.fields = [model._meta.get_field(name) for name in self.names]
+
+    def params(self, rows, *, using="default"):
+        """The values of ``rows`` (tuples, one value per field), one row after the other, as
+        the ORM's ``INSERT`` passes them (``Field.get_db_prep_save``: a UUID is text on SQLite,
+        a JSON value ``jsonb`` on PostgreSQL)."""
+        connection = connections[using]
+        return [
+            field.get_db_prep_save(value, connection)
+            for row in rows
+            for field, value in zip(self.fields, row, strict=True)
+        ]
+
+    def batches(self, rows, *, using="default"):
+        """``(count, params)`` for each batch of ``rows``: as many rows a statement as the
+        database takes parameters for (all of them on PostgreSQL; SQLite takes 999)."""
+        rows = list(rows)
+        size = len(rows) or 1
+        limit = connections[using].features.max_query_params
+        if limit:
+            size = min(size, limit // len(self.fields))
+        for start in range(0, len(rows), size):
+            batch = rows[start : start + size]
+            yield len(batch), self.params(batch, using=using)
 
 
 class Columns:

@@ -21,7 +21,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from common.rows import FieldValues
 from integrations.models import Event, EventSequencer
+from integrations.queries import EVENT_INSERT_COLUMNS, insert_events_sql
 
 SOURCE = "/procurement"
 TYPE_PREFIX = "novatrek.procurement."
@@ -55,6 +57,8 @@ SEQUENCE_BATCH = 1000
 # them: ``bulk_create`` binds its arrays client-side in Python, about 0.3 ms an event, ten times
 # COPY's cost. Below it (every API request), one ``INSERT``.
 COPY_ABOVE = 1000
+# The values ``insert_events_sql`` writes, as the ORM's INSERT would pass them.
+_EVENT_VALUES = FieldValues(Event, EVENT_INSERT_COLUMNS)
 
 _representations: dict[str, Callable[[list], list[dict]]] = {}
 
@@ -83,41 +87,93 @@ def record_events(
     subject: Callable | None = None,
 ):
     """Write one event per object, in the caller's transaction, with one ``INSERT`` (a
-    ``COPY`` above ``COPY_ABOVE`` events).
+    ``COPY`` above ``COPY_ABOVE`` events; on SQLite, one per batch its parameters allow).
 
     ``representation`` names the registered renderer of ``data`` (default: ``entity``);
     ``subject(obj)`` is the entity id (default: ``obj.pk``). ``actor`` is the acting user's
-    username (``SYSTEM_ACTOR`` when no user acted). Returns the events.
+    username (``SYSTEM_ACTOR`` when no user acted). Returns the events (their ``id``, the
+    insertion order, unset: nothing reads it before the sequencer does).
     """
+    return record_events_of_actions(
+        entity=entity,
+        actions=[action],
+        objects=objects,
+        actor=actor,
+        representation=representation,
+        subject=subject,
+    )
+
+
+def record_events_of_actions(
+    *,
+    entity,
+    actions,
+    objects: Iterable,
+    actor,
+    representation=None,
+    subject: Callable | None = None,
+):
+    """``record_events`` of several ``actions`` on the same ``objects``, unchanged between them
+    (a receipt that completes its PO: ``receipt_recorded``, then ``received``): the events of
+    the first action, then those of the next, each action's with its own ``time``, written in
+    that order by one statement, the objects rendered once."""
     objects = list(objects)
-    if not objects:
+    if not objects or not actions:
         return []
     if not connection.in_atomic_block:
         raise RuntimeError("record_events must be called inside the transaction of the change")
-    type_ = event_type(entity, action)
+    types = [event_type(entity, action) for action in actions]
     render = _representations[representation or entity]
     subject = subject or (lambda obj: obj.pk)
-    now = timezone.now()
-    events = [
-        Event(
-            type=type_,
-            source=SOURCE,
-            subject=str(subject(obj)),
-            time=now,
-            actor=actor or SYSTEM_ACTOR,
-            data=data,
-        )
+    rendered = [
+        (str(subject(obj)), data)
         for obj, data in zip(objects, render(objects), strict=True)
         if data is not None
     ]
-    if not events:
+    if not rendered:
         return []
+    events = []
+    for type_ in types:
+        now = timezone.now()
+        events += [
+            Event(
+                type=type_,
+                source=SOURCE,
+                subject=subject_id,
+                time=now,
+                actor=actor or SYSTEM_ACTOR,
+                data=data,
+            )
+            for subject_id, data in rendered
+        ]
     if connection.vendor == "postgresql" and len(events) > COPY_ABOVE:
         _copy_events(events)
     else:
-        Event.objects.bulk_create(events)
+        _insert_events(events)
+    for event in events:
+        event._state.adding, event._state.db = False, connection.alias
     _publish_on_commit()
     return events
+
+
+def _insert_events(events):
+    """Write ``events`` with ``insert_events_sql`` (the statement the ORM's ``bulk_create``
+    would compile anew each time): one statement on PostgreSQL."""
+    rows = [
+        (
+            event.event_id,
+            event.type,
+            event.source,
+            event.subject,
+            event.time,
+            event.actor,
+            event.data,
+        )
+        for event in events
+    ]
+    with connection.cursor() as cursor:
+        for count, params in _EVENT_VALUES.batches(rows):
+            cursor.execute(insert_events_sql(count), params)
 
 
 def record_events_from_query(*, entity, action, query, params=(), actor):
@@ -129,7 +185,7 @@ def record_events_from_query(*, entity, action, query, params=(), actor):
     were written."""
     if not connection.in_atomic_block:
         raise RuntimeError("record_events must be called inside the transaction of the change")
-    columns = ", ".join(("event_id", "type", "source", "subject", "time", "actor", "data"))
+    columns = ", ".join(EVENT_INSERT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Event._meta.db_table} ({columns}) "
@@ -145,7 +201,7 @@ def record_events_from_query(*, entity, action, query, params=(), actor):
 
 def _copy_events(events):
     """Write ``events`` with one ``COPY`` (their ids stay unset, as nothing reads them here)."""
-    columns = ", ".join(("event_id", "type", "source", "subject", "time", "actor", "data"))
+    columns = ", ".join(EVENT_INSERT_COLUMNS)
     statement = f"COPY {Event._meta.db_table} ({columns}) FROM STDIN"
     # The cursor's copy() is psycopg's own: its errors are translated as Django's are.
     with (

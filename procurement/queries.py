@@ -111,3 +111,21 @@ def approvals_sql(count):
         f'WHERE "po_approvals"."po_id" IN ({_ids(count)}) '
         'ORDER BY "po_approvals"."approved_at", "po_approvals"."id"'
     )
+
+
+# --- A receipt's writes (``procurement.services``) ---------------------------------------------
+
+
+_RECEIVED_WHEN = (
+    'WHEN ("po_line_items"."line_item_id" = %s) THEN ("po_line_items"."quantity_received" + %s)'
+)
+
+
+def add_received_sql(count):
+    """Add to ``count`` lines' ``quantity_received``, relative to the rows: the parameters are
+    each line's id and quantity, then the ids again (``IN``)."""
+    whens = " ".join([_RECEIVED_WHEN] * count)
+    return (
+        f'UPDATE "po_line_items" SET "quantity_received" = CAST(CASE {whens} ELSE NULL END AS '
+        f'integer) WHERE "po_line_items"."line_item_id" IN ({_ids(count)})'
+    )

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
@@ -23,7 +23,9 @@ from django_fsm import can_proceed, has_transition_perm
 from common.currency import clean_currency
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from integrations.events import record_events
+from common.rows import db_value
+from integrations.events import record_events, record_events_of_actions
+from procurement import queries
 from procurement.lead_times import expected_delivery_date, learn_lead_time, record_po_completion
 from procurement.models import (
     ADD_PERMISSION,
@@ -202,10 +204,10 @@ def update_purchase_order(
             actions.append("approval_recorded")
         elif target is not None:
             actions.append(target.value)
-        for action in actions:
-            record_events(
-                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
-            )
+        # The PO does not change between them: rendered once.
+        record_events_of_actions(
+            entity="purchase_order", actions=actions, objects=[po], actor=user.get_username()
+        )
     return po
 
 
@@ -323,10 +325,9 @@ def record_receipt(*, po_id, user, lines, note="", close=False, if_match_version
         actions.append("receipt_recorded")
         if receiving.completed:
             actions.append("received")
-        for action in actions:
-            record_events(
-                entity="purchase_order", action=action, objects=[po], actor=user.get_username()
-            )
+        record_events_of_actions(
+            entity="purchase_order", actions=actions, objects=[po], actor=user.get_username()
+        )
     return receiving.receipt
 
 
@@ -387,14 +388,9 @@ def _receive(po, *, user, now, requested, note="", close=False, reason=None):
     ]
     if receipt_lines:
         ReceiptLine.objects.bulk_create(receipt_lines)
-        totals = {line.line_item_id: line.quantity_received for line, _ in received}
-        for line, quantity in received:
-            line.quantity_received = F("quantity_received") + quantity
-        # One UPDATE, relative to the rows.
-        POLineItem.objects.bulk_update([line for line, _ in received], ["quantity_received"])
-        for line, _ in received:
-            # Every writer holds the PO's lock: this is the value the UPDATE wrote.
-            line.quantity_received = totals[line.line_item_id]
+        # One UPDATE, relative to the rows (``line.quantity_received`` is already the value it
+        # writes: every writer holds the PO's lock).
+        _add_received(received)
         record_adjustments(
             reason=AdjustmentReason.PO_RECEIPT,
             adjusted_by=username,
@@ -428,6 +424,25 @@ def _receive(po, *, user, now, requested, note="", close=False, reason=None):
     return Receiving(
         receipt=receipt, changed=changed, first_delivery=first_delivery, completed=completed
     )
+
+
+def _add_received(received):
+    """Add each ``(line, quantity)``'s quantity to its line's ``quantity_received``, relative to
+    the row: one ``UPDATE`` of ``procurement.queries`` (on SQLite, one per batch of lines its
+    parameters allow)."""
+    size = len(received)
+    if connection.features.max_query_params:
+        size = connection.features.max_query_params // 3
+    with connection.cursor() as cursor:
+        for start in range(0, len(received), size):
+            batch = received[start : start + size]
+            ids = [db_value(POLineItem, "line_item_id", line.line_item_id) for line, _ in batch]
+            cases = [
+                value
+                for line_id, (_, quantity) in zip(ids, batch, strict=True)
+                for value in (line_id, quantity)
+            ]
+            cursor.execute(queries.add_received_sql(len(batch)), [*cases, *ids])
 
 
 def _after_receipt(po, receiving):

@@ -177,3 +177,52 @@ def open_alerts_of_sql(count):
         'WHERE "reorder_alerts"."resolved_at" IS NULL '
         f'AND "reorder_alerts"."stock_id" IN ({_placeholders(count)})'
     )
+
+
+# --- The writes: the ledger rows of a change ---------------------------------------------------
+
+# A ledger row's columns as ``stock.services.record_adjustments`` writes them: the model's
+# (``StockAdjustment``) but ``created_at``, which the database sets (its default, ``now()``).
+ADJUSTMENT_INSERT_COLUMNS = (
+    "adjustment_id",
+    "stock_id",
+    "reason",
+    "quantity_delta",
+    "quantity_after",
+    "counted_quantity",
+    "note",
+    "adjusted_by",
+    "po_id",
+    "receipt_id",
+)
+
+
+def insert_adjustments_sql(count):
+    """``count`` ledger rows (the values of ``ADJUSTMENT_INSERT_COLUMNS``, row after row),
+    returning each row's ``created_at``, in the rows' order."""
+    columns = ", ".join(f'"{name}"' for name in ADJUSTMENT_INSERT_COLUMNS)
+    row = f"({_placeholders(len(ADJUSTMENT_INSERT_COLUMNS))})"
+    return (
+        f'INSERT INTO "stock_adjustments" ({columns}) VALUES {", ".join([row] * count)} '
+        'RETURNING "stock_adjustments"."created_at"'
+    )
+
+
+def create_levels_sql(count):
+    """``count`` levels (the values of ``LEVEL_TABLE_COLUMNS``, row after row); a level whose
+    (item type, location) exists already is left as it is (its unique index)."""
+    columns = ", ".join(f'"{name}"' for name in LEVEL_TABLE_COLUMNS)
+    row = f"({_placeholders(len(LEVEL_TABLE_COLUMNS))})"
+    return (
+        f'INSERT INTO "stock_levels" ({columns}) VALUES {", ".join([row] * count)} '
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def resolve_alerts_sql(count):
+    """Resolve ``count`` alerts (``IN`` their ids, after the time: the first parameter) that
+    are still open."""
+    return (
+        'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
+        f'({_placeholders(count)}) AND "reorder_alerts"."resolved_at" IS NULL)'
+    )

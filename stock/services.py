@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound
-from common.rows import Columns, ModelColumns, db_value
+from common.rows import Columns, FieldValues, ModelColumns, db_value
 from integrations.events import SYSTEM_ACTOR, record_events, record_events_from_query
 from stock import presenters, queries
 from stock.figures import CALCULATION_INPUTS
@@ -48,6 +48,11 @@ ITEM_TYPE_MAX_LENGTH = StockLevel._meta.get_field("item_type").max_length
 # The levels a change locks and their open alerts, read with ``stock.queries``' statements.
 _LEVEL = ModelColumns(StockLevel)
 _OPEN_ALERT = Columns(ReorderAlert._meta.get_field(name) for name in ("stock", "alert_id"))
+# The ledger rows a change writes (``queries.insert_adjustments_sql``) and what it returns.
+_ADJUSTMENT_VALUES = FieldValues(StockAdjustment, queries.ADJUSTMENT_INSERT_COLUMNS)
+_CREATED_AT = Columns([StockAdjustment._meta.get_field("created_at")])
+# The levels a receipt creates (``queries.create_levels_sql``).
+_LEVEL_VALUES = FieldValues(StockLevel, queries.LEVEL_TABLE_COLUMNS)
 # A recalculation writes its points this many levels a transaction (``set_reorder_points``).
 WRITE_BATCH = 5000
 CALCULATIONS_TABLE = "recalculated_points"
@@ -201,7 +206,7 @@ def record_adjustments(
             if counted:
                 level.last_counted_at = now
 
-        StockAdjustment.objects.bulk_create(adjustments)
+        _insert_adjustments(adjustments)
         record_events(
             entity="stock_level",
             action="adjusted",
@@ -289,9 +294,14 @@ def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_AC
                     )
                 )
         if resolved:
-            ReorderAlert.objects.filter(
-                pk__in=[alert.pk for alert in resolved], resolved_at__isnull=True
-            ).update(resolved_at=now)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    queries.resolve_alerts_sql(len(resolved)),
+                    [
+                        db_value(ReorderAlert, "resolved_at", now),
+                        *(db_value(ReorderAlert, "alert_id", alert.pk) for alert in resolved),
+                    ],
+                )
             record_events(entity="reorder_alert", action="resolved", objects=resolved, actor=actor)
         if opened:
             # The partial unique index lets at most one open alert exist; an open one stays as it
@@ -706,20 +716,35 @@ def _add_quantities(levels, deltas, *, counted_at=None):
         )
 
 
+def _insert_adjustments(adjustments):
+    """Write the ledger rows (one ``INSERT`` of ``stock.queries``: every adjustment sends it;
+    on SQLite one per batch its parameters allow) and set each one's ``created_at`` from the
+    database, as ``bulk_create`` does."""
+    rows = [
+        [getattr(adjustment, name) for name in queries.ADJUSTMENT_INSERT_COLUMNS]
+        for adjustment in adjustments
+    ]
+    returned = []
+    with connection.cursor() as cursor:
+        for count, params in _ADJUSTMENT_VALUES.batches(rows):
+            cursor.execute(queries.insert_adjustments_sql(count), params)
+            returned += _CREATED_AT.convert(cursor.fetchall())
+    for adjustment, (created_at,) in zip(adjustments, returned, strict=True):
+        adjustment.created_at = created_at
+        adjustment._state.adding, adjustment._state.db = False, connection.alias
+
+
 def _create_missing_levels(keys):
-    StockLevel.objects.bulk_create(
-        [
-            StockLevel(
-                item_type=item_type,
-                location_id=location_id,
-                quantity_on_hand=0,
-                reorder_point=0,
-                reorder_quantity=0,
-            )
-            for item_type, location_id in sorted(keys, key=lambda k: (k[0], str(k[1])))
-        ],
-        ignore_conflicts=True,
-    )
+    """A level with nothing on hand and no point for each (item type, location) of ``keys``
+    that has none, in key order (one ``INSERT ... ON CONFLICT DO NOTHING`` of
+    ``stock.queries``; on SQLite one per batch its parameters allow)."""
+    rows = [
+        (uuid4(), item_type, location_id, 0, 0, 0, None, None)
+        for item_type, location_id in sorted(keys, key=lambda k: (k[0], str(k[1])))
+    ]
+    with connection.cursor() as cursor:
+        for count, params in _LEVEL_VALUES.batches(rows):
+            cursor.execute(queries.create_levels_sql(count), params)
 
 
 def _lock_levels(*, stock_ids, keys):

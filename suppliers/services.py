@@ -3,14 +3,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DecimalField, F, FloatField, OuterRef, Subquery, Sum
-from django.db.models.functions import Cast, Now, NullIf
+from django.db.models.functions import Now
 
 from common.currency import clean_currency
 from common.errors import Conflict, InvalidInput, NotFound
 from common.rows import db_value
 from integrations.events import SYSTEM_ACTOR, record_events
-from suppliers.figures import MAX_LEAD_TIME_DAYS, RATE_WINDOW_DAYS, RECORD_COMPLETED_ORDER_SQL
+from suppliers.figures import (
+    MAX_LEAD_TIME_DAYS,
+    RATE_WINDOW_DAYS,
+    RECORD_COMPLETED_ORDER_SQL,
+    refresh_rates_sql,
+)
 from suppliers.models import (
     MAX_ORDER_QUANTITY,
     LeadTimeObservation,
@@ -114,35 +118,22 @@ def refresh_supplier_rates(*, today, supplier_ids=None):
     completed in the window gets ``null``. Called by each completing receipt (for its supplier)
     and nightly by ``manage.py refresh_supplier_rates`` (for all), so that the window moves with
     time. Returns the number of suppliers updated."""
-    window = (
-        SupplierDeliveryDay.objects.filter(
-            supplier=OuterRef("pk"), day__gt=today - timedelta(days=RATE_WINDOW_DAYS)
-        )
-        .order_by()
-        .values("supplier")
-    )
-    # Exact on PostgreSQL (numeric). SQLite's NUMERIC keeps whole numbers integers and divides
-    # them as such (1/2 = 0): there, in floating point, rounded to the column's 4 places on read.
-    if connection.vendor == "sqlite":
-        rate = FloatField()
-    else:
-        rate = DecimalField(max_digits=12, decimal_places=6)
-
-    def share(part, whole):
-        return Subquery(
-            window.annotate(share=Cast(Sum(part), rate) / Cast(NullIf(Sum(whole), 0), rate)).values(
-                "share"
-            ),
-            output_field=rate,
-        )
-
-    suppliers = Supplier.objects.all()
+    # Written out (``suppliers.figures``): every completing receipt sends it. Exact on PostgreSQL
+    # (numeric). SQLite's NUMERIC keeps whole numbers integers and divides them as such (1/2 =
+    # 0): there, in floating point, rounded to the column's 4 places on read.
+    rate_type = "REAL" if connection.vendor == "sqlite" else "numeric(12, 6)"
+    after = db_value(SupplierDeliveryDay, "day", today - timedelta(days=RATE_WINDOW_DAYS))
+    ids = None
     if supplier_ids is not None:
-        suppliers = suppliers.filter(pk__in=list(supplier_ids))
-    return suppliers.update(
-        on_time_rate=share(F("on_time_count"), F("judged_count")),
-        in_full_rate=share(F("in_full_count"), F("completed_count")),
-    )
+        ids = [db_value(Supplier, "supplier_id", supplier_id) for supplier_id in supplier_ids]
+        if not ids:
+            return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            refresh_rates_sql(None if ids is None else len(ids), rate_type=rate_type),
+            [after, after, *(ids or ())],
+        )
+        return cursor.rowcount
 
 
 def rebuild_delivery_days(*, supplier_id, completed_orders):

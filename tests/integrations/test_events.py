@@ -8,11 +8,13 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from integrations import events as events_module
 from integrations.events import (
     EVENT_TYPES,
     assign_sequence_numbers,
     record_events,
     record_events_from_query,
+    record_events_of_actions,
 )
 from integrations.models import Event
 from procurement.replenishment import recalculate_reorder_points
@@ -405,6 +407,41 @@ def test_a_partial_receipt_against_an_approved_po_writes_shipped_then_receipt_re
         PO + "received",
     ]
     assert events_of(PO)[-2].data["receipt_status"] == "full"
+
+
+def test_several_actions_on_unchanged_objects_render_them_once_and_write_them_in_order(
+    db, monkeypatch
+):
+    """``record_events_of_actions``: each action's events in turn, with the data of one
+    rendering, in one statement."""
+    suppliers = sorted((SupplierFactory() for _ in range(2)), key=lambda s: s.pk)
+    rendered = []
+
+    def render(objects):
+        rendered.append(list(objects))
+        return [{"name": supplier.name} for supplier in objects]
+
+    monkeypatch.setitem(events_module._representations, "supplier", render)
+    Event.objects.all().delete()
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        written = record_events_of_actions(
+            entity="supplier", actions=["created", "updated"], objects=suppliers, actor="ops"
+        )
+
+    assert rendered == [suppliers]
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "events"')]
+    assert len(inserts) == 1
+    stored = list(Event.objects.order_by("id"))
+    assert [(event.type.rsplit(".", 1)[1], event.subject) for event in stored] == [
+        ("created", str(suppliers[0].pk)),
+        ("created", str(suppliers[1].pk)),
+        ("updated", str(suppliers[0].pk)),
+        ("updated", str(suppliers[1].pk)),
+    ]
+    assert [event.data for event in stored] == [{"name": s.name} for s in suppliers] * 2
+    assert [event.event_id for event in written] == [event.event_id for event in stored]
+    assert stored[0].time <= stored[2].time
 
 
 @pytest.mark.parametrize("copy_above", [1000, 2])

@@ -94,3 +94,20 @@ def test_a_receipt_of_a_po_approved_in_year_1_does_not_overflow(po_in, supplier,
     supplier.refresh_from_db()
     assert supplier.expected_lead_time_days == Decimal("3650.000")
     assert supplier.receipts_count == 1
+
+
+def test_a_receipt_of_more_lines_than_sqlite_takes_parameters_for_receives_them_all(
+    po_in, operator
+):
+    """The received quantities are added by one statement (on SQLite, one per batch of lines
+    its 999 parameters allow: 400 lines take two)."""
+    po = po_in(
+        "shipped", line_items=[line(item_type=f"item-{n}", quantity=n + 1) for n in range(400)]
+    )
+
+    services.receive_purchase_order(po_id=po.po_id, user=operator)
+
+    received = dict(po.line_items.values_list("line_number", "quantity_received"))
+    assert received == {n + 1: n + 1 for n in range(400)}
+    assert StockAdjustment.objects.filter(po_id=po.po_id).count() == 400
+    assert PurchaseOrder.objects.get(pk=po.po_id).status == "received"

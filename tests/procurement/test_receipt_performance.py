@@ -109,6 +109,71 @@ def test_the_rates_move_with_time_without_new_receipts():
     assert (supplier.on_time_rate, supplier.in_full_rate) == (None, None)
 
 
+def _rates_by_the_orm(today):
+    """The rates as the ORM's expression computed them before the statement was written out
+    (``suppliers.figures.refresh_rates_sql``): the reference the statement must match."""
+    from django.db.models import DecimalField, F, FloatField, OuterRef, Subquery, Sum
+    from django.db.models.functions import Cast, NullIf
+
+    window = (
+        SupplierDeliveryDay.objects.filter(supplier=OuterRef("pk"), day__gt=today - 365 * DAY)
+        .order_by()
+        .values("supplier")
+    )
+    if connection.vendor == "sqlite":
+        rate = FloatField()
+    else:
+        rate = DecimalField(max_digits=12, decimal_places=6)
+
+    def share(part, whole):
+        return Subquery(
+            window.annotate(share=Cast(Sum(part), rate) / Cast(NullIf(Sum(whole), 0), rate)).values(
+                "share"
+            ),
+            output_field=rate,
+        )
+
+    Supplier.objects.update(
+        on_time_rate=share(F("on_time_count"), F("judged_count")),
+        in_full_rate=share(F("in_full_count"), F("completed_count")),
+    )
+
+
+def test_the_written_out_rates_are_what_the_orms_expression_computes():
+    today = date(2026, 6, 1)
+    suppliers = [SupplierFactory() for _ in range(4)]
+    # Thirds, sevenths, none judged, nothing in the window.
+    for index, (on_time, in_full) in enumerate(
+        [(True, True), (False, True), (None, False), (True, False), (False, False)]
+    ):
+        for supplier, days in zip(suppliers, (index, 2 * index, 3 * index, 366), strict=True):
+            record_completed_order(
+                supplier_id=supplier.pk, day=today - days * DAY, on_time=on_time, in_full=in_full
+            )
+
+    def rates():
+        return {
+            pk: (on_time, in_full)
+            for pk, on_time, in_full in Supplier.objects.values_list(
+                "pk", "on_time_rate", "in_full_rate"
+            )
+        }
+
+    assert refresh_supplier_rates(today=today) == 4
+    written_out = rates()
+    Supplier.objects.update(on_time_rate=None, in_full_rate=None)
+    _rates_by_the_orm(today)
+    assert written_out == rates()
+    assert written_out[suppliers[0].pk] == (Decimal("0.5000"), Decimal("0.4000"))
+    assert written_out[suppliers[3].pk] == (None, None)
+
+    Supplier.objects.update(on_time_rate=None, in_full_rate=None)
+    assert refresh_supplier_rates(today=today, supplier_ids=[suppliers[1].pk]) == 1
+    assert rates()[suppliers[1].pk] == written_out[suppliers[1].pk]
+    assert rates()[suppliers[0].pk] == (None, None)
+    assert refresh_supplier_rates(today=today, supplier_ids=[]) == 0
+
+
 def test_the_nightly_command_refreshes_every_supplier_in_one_statement():
     today = timezone.localdate()
     suppliers = [SupplierFactory() for _ in range(5)]

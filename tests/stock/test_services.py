@@ -354,6 +354,130 @@ def test_no_changes_write_nothing():
     assert len(queries) == 0
 
 
+# --- the written-out INSERTs (stock.queries, integrations.queries) ----------------------------
+
+LEDGER_COLUMNS = [field.attname for field in StockAdjustment._meta.concrete_fields]
+EVENT_COLUMNS = [field.attname for field in Event._meta.concrete_fields]
+
+
+def test_the_ledger_rows_and_their_events_are_the_rows_the_orm_writes():
+    """The ledger's and the events' ``INSERT``, written out, write what ``bulk_create`` of the
+    same instances writes, the database's defaults included; the instances carry the
+    ``created_at`` the database gave (as ``bulk_create`` sets it)."""
+    level = stocked_level(5, reorder_point=0)
+    po_id, receipt_id = uuid.uuid4(), uuid.uuid4()
+    Event.objects.all().delete()
+
+    written = record_adjustments(
+        reason=R.PO_RECEIPT,
+        adjusted_by="receiver",
+        changes=[
+            StockChange(item_type=level.item_type, location_id=level.location_id, quantity_delta=3),
+            StockChange(item_type="new", location_id=uuid.uuid4(), quantity_delta=2),
+        ],
+        note="Pallet 1 \u2028 of 2",
+        po_id=po_id,
+        receipt_id=receipt_id,
+    )
+    [first_event, second_event] = Event.objects.order_by("id")
+
+    # New ids; ``created_at`` left to the database, as the service leaves it.
+    copies = [
+        StockAdjustment(
+            **{name: getattr(adjustment, name) for name in LEDGER_COLUMNS if name != "created_at"}
+            | {"adjustment_id": uuid.uuid4()}
+        )
+        for adjustment in written
+    ]
+    StockAdjustment.objects.bulk_create(copies)
+    event_copies = Event.objects.bulk_create(
+        Event(
+            **{
+                name: getattr(event, name)
+                for name in EVENT_COLUMNS
+                if name not in ("id", "event_id")
+            }
+        )
+        for event in (first_event, second_event)
+    )
+
+    def rows(model, ids, skip):
+        names = [name for name in (LEDGER_COLUMNS if model is StockAdjustment else EVENT_COLUMNS)]
+        found = model.objects.filter(pk__in=ids).order_by("pk").values(*names)
+        return [{key: value for key, value in row.items() if key not in skip} for row in found]
+
+    ids = [adjustment.pk for adjustment in written]
+    skip = {"adjustment_id", "created_at"}
+    ours = sorted(rows(StockAdjustment, ids, skip), key=lambda row: row["quantity_delta"])
+    theirs = sorted(
+        rows(StockAdjustment, [c.pk for c in copies], skip), key=lambda row: row["quantity_delta"]
+    )
+    assert ours == theirs
+    assert ours[0]["note"] == "Pallet 1 \u2028 of 2" and ours[0]["po_id"] == po_id
+    stored = dict(StockAdjustment.objects.filter(pk__in=ids).values_list("pk", "created_at"))
+    assert {adjustment.pk: adjustment.created_at for adjustment in written} == stored
+    assert all(not adjustment._state.adding for adjustment in written)
+
+    skip = {"id", "event_id"}
+    assert rows(Event, [first_event.pk, second_event.pk], skip) == rows(
+        Event, [copy.pk for copy in event_copies], skip
+    )
+    assert first_event.data["note"] == "Pallet 1 \u2028 of 2"
+
+
+def test_more_ledger_rows_than_sqlite_takes_parameters_for_are_all_written():
+    """SQLite takes 999 parameters a statement: the rows go in batches there (one statement on
+    PostgreSQL); each gets its ``created_at`` and its event."""
+    level = stocked_level(0)
+    Event.objects.all().delete()
+
+    written = record_adjustments(
+        reason=R.PO_RECEIPT,
+        adjusted_by="receiver",
+        changes=[
+            StockChange(item_type=level.item_type, location_id=level.location_id, quantity_delta=1)
+        ]
+        * 150,
+    )
+
+    assert [adjustment.quantity_after for adjustment in written] == list(range(1, 151))
+    assert all(adjustment.created_at is not None for adjustment in written)
+    assert state(level) == (150, 150)
+    assert Event.objects.filter(type__endswith="stock_level.adjusted").count() == 150
+
+
+def test_more_new_levels_than_sqlite_takes_parameters_for_are_all_created_as_the_orm_would():
+    """The missing levels of a receipt (``stock.queries.create_levels_sql``; on SQLite in
+    batches of its 999 parameters): nothing on hand but the receipt, no point, no count, no
+    calculation, and an existing one left as it is."""
+    existing = stocked_level(4, reorder_point=1)
+    location = uuid.uuid4()
+    changes = [
+        StockChange(item_type=f"new-{n}", location_id=location, quantity_delta=1)
+        for n in range(150)
+    ]
+    changes.append(
+        StockChange(
+            item_type=existing.item_type, location_id=existing.location_id, quantity_delta=1
+        )
+    )
+
+    record_adjustments(reason=R.PO_RECEIPT, adjusted_by="receiver", changes=changes)
+
+    created = StockLevel.objects.filter(location_id=location)
+    assert created.count() == 150
+    assert set(
+        created.values_list(
+            "quantity_on_hand",
+            "reorder_point",
+            "reorder_quantity",
+            "last_counted_at",
+            "reorder_calculation",
+        )
+    ) == {(1, 0, 0, None, None)}
+    assert state(existing) == (5, 2)
+
+
 # --- statement counts ------------------------------------------------------------------------
 
 
