@@ -151,6 +151,8 @@ def record_events_of_actions(
     else:
         _insert_events(events)
     for event in events:
+        # Saved, as ``bulk_create`` leaves them (``Model._state``, in Django's model instance
+        # reference).
         event._state.adding, event._state.db = False, connection.alias
     _publish_on_commit()
     return events

@@ -731,6 +731,8 @@ def _insert_adjustments(adjustments):
             returned += _CREATED_AT.convert(cursor.fetchall())
     for adjustment, (created_at,) in zip(adjustments, returned, strict=True):
         adjustment.created_at = created_at
+        # Saved, as ``bulk_create`` leaves them (``Model._state``, in Django's model instance
+        # reference).
         adjustment._state.adding, adjustment._state.db = False, connection.alias
 
 
