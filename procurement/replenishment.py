@@ -615,6 +615,9 @@ def _demand_sql(
     range_sql, range_params = stock_range.condition("s")
     where += range_sql
     level_params = [*level_params, *range_params]
+    # The range on the adjustments too: the planner does not carry it over the join, and a
+    # part would hash every adjustment against its levels.
+    adjustment_range_sql, adjustment_range_params = stock_range.condition("a")
     day_sql, day_params = ops.datetime_cast_date_sql("a.created_at", [], tzname)
     first_sql, first_params = ops.datetime_cast_date_sql(
         "(SELECT MIN(f.created_at) FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
@@ -636,7 +639,7 @@ def _demand_sql(
                     FROM stock_adjustments a
                     JOIN stock_levels s ON s.stock_id = a.stock_id
                     WHERE a.reason = %s AND a.created_at >= %s AND a.created_at < %s
-                      AND {where}
+                      {adjustment_range_sql} AND {where}
                 ) c
                 GROUP BY c.stock_id, c.day
             ) daily
@@ -650,6 +653,7 @@ def _demand_sql(
         "consumption",
         ops.adapt_datetimefield_value(start),
         ops.adapt_datetimefield_value(end),
+        *adjustment_range_params,
         *level_params,
         *level_params,
     ]
