@@ -444,7 +444,7 @@ def test_several_actions_on_unchanged_objects_render_them_once_and_write_them_in
     assert stored[0].time <= stored[2].time
 
 
-@pytest.mark.parametrize("copy_above", [1000, 2])
+@pytest.mark.parametrize("copy_above", [1000, 10, 2])
 def test_many_events_at_once_are_written_alike_by_copy(db, monkeypatch, copy_above):
     """A large batch goes through PostgreSQL's COPY: the same rows as the INSERT writes, in the
     same order, numbered by the sequencer like any other."""
