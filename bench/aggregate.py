@@ -6,8 +6,9 @@ Calls the recalculation's own aggregate (``procurement.replenishment.demand_rows
 ``_demand_sql``, not a copy of it) and times its one statement with
 ``connection.execute_wrapper``: the database's work and the transfer of its rows, without
 Django's start-up or the Python that turns rows into objects. On PostgreSQL the recalculation
-runs the same SQL as a subquery of the statement that computes and writes the points, so the
-command over this time is what the rest costs.
+runs the same SQL, for each of its parts' ranges of levels (``--workers``: on as many
+connections and cores), into the table its points are computed from; the command over this
+one-process time is what the rest costs, with the aggregate shared out over the parts.
 Prints one JSON line: ``{"rows", "sql_seconds", "call_seconds"}``.
 """
 

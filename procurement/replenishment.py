@@ -9,26 +9,28 @@ method (``method``: ``auto`` picks it for a level with a year plus a window of h
 come from the same calendar days one year earlier, scaled by this year's trend. The formulas are
 in ``procurement.statistics``; the lead times come from ``procurement.lead_times``' figures.
 
-On PostgreSQL the stationary points are computed by the database, in the demand aggregate's
-own statement (``_points_sql``: the formula of ``statistics.reorder_point`` in ``float8``, the
-same IEEE operations in the same order, so the same numbers), and written set-based by
-``stock.services.set_reorder_points``. The seasonal method stays in Python (its year-earlier
+On PostgreSQL the stationary points are computed by the database from the demand aggregate
+(``_demand_table``, then ``_points_sql``: the formula of ``statistics.reorder_point`` in
+``float8``, the same IEEE operations in the same order, so the same numbers), and written
+set-based by ``stock.services.set_reorder_points``, the levels split between threads
+(``_write_points``). The seasonal method stays in Python (its year-earlier
 sample depends on each level's lead time): the levels with the history for it are computed by
 ``python_results`` and written in the same statement. On SQLite (``make run``) every level is
 computed by ``python_results``, the reference the SQL is tested against.
 """
 
-import json
 import statistics
+import sys
 import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -250,7 +252,10 @@ def _write_points(inputs, *, workers, progress):
     one process (a parallel plan, tried, was slower: its nested grouping gathers 2.5 million
     groups on the benchmark's data), and each batch's writing too, so the parts use the other
     cores, and the lead times are read meanwhile. The ranges are disjoint: the parts never wait
-    for each other's locks."""
+    for each other's locks. There are at most as many parts as the connection pool has room
+    for beside this thread's connection. If a part or this thread fails (or is interrupted),
+    the other parts stop after the batch they are writing and the error is raised; the batches
+    written stay, as in a one-part run (running again is harmless)."""
     if connection.vendor != "postgresql":
         _, in_python = _prepare(inputs)
         return set_reorder_points(
@@ -264,28 +269,38 @@ def _write_points(inputs, *, workers, progress):
     if workers < 2 or connection.in_atomic_block:
         prepared.set_result(_prepare(inputs))
         return _write_part(inputs, stock_range=ALL_LEVELS, prepared=prepared, progress=progress)
-    ranges, total = _level_ranges(inputs, parts=workers)
-    combined = _CombinedProgress(progress, parts=len(ranges), total=total)
+    ranges, total = _level_ranges(inputs, parts=min(workers, _pool_room()))
+    run = _SplitRun(progress, parts=len(ranges), total=total)
+    zone = timezone.get_current_timezone()
     with ThreadPoolExecutor(max_workers=len(ranges), thread_name_prefix="recalculation") as pool:
-        futures = [
-            pool.submit(
-                _on_own_connection,
-                _write_part,
-                inputs,
-                stock_range=stock_range,
-                prepared=prepared,
-                progress=combined.of(index),
-            )
-            for index, stock_range in enumerate(ranges)
-        ]
         try:
+            futures = [
+                pool.submit(
+                    _on_own_connection,
+                    zone,
+                    _write_part,
+                    inputs,
+                    stock_range=stock_range,
+                    prepared=prepared,
+                    progress=run.progress_of(index),
+                )
+                for index, stock_range in enumerate(ranges)
+            ]
             prepared.set_result(_prepare(inputs))
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    raise future.exception()
+            parts = [future.result() for future in futures]
         except BaseException as error:
-            prepared.set_exception(error)
+            # The other parts stop after the batch they are writing (each batch is committed
+            # on its own: running again is harmless), and none waits for ``_prepare``.
+            run.stop()
+            if not prepared.done():
+                prepared.set_exception(error)
             raise
-        parts = [future.result() for future in futures]
     written = [point for part in parts for point in part]
-    combined.finish(len(written))
+    run.finish(len(written))
     return written
 
 
@@ -357,31 +372,47 @@ def _level_ranges(inputs, *, parts):
     return ranges, rows[0][1] if rows else 0
 
 
-def _on_own_connection(function, *args, **kwargs):
+def _on_own_connection(zone, function, *args, **kwargs):
     """``function(*args, **kwargs)`` on this thread's own database connection, closed
-    afterwards."""
+    afterwards, in the caller's time zone ``zone`` (Django's is per thread: the window's days
+    are that zone's)."""
     try:
-        return function(*args, **kwargs)
+        with timezone.override(zone):
+            return function(*args, **kwargs)
     finally:
         connection.close()
 
 
-class _CombinedProgress:
-    """One ``progress(done, total)`` for the parts of a run, each reporting its own batches;
-    ``total``: the levels counted before the run. It reports the run done only when told
-    (``finish``): a level created or deleted meanwhile changes the parts' own totals."""
+def _pool_room():
+    """How many parts may each hold a connection of the pool beside the calling thread's."""
+    pool = connection.settings_dict.get("OPTIONS", {}).get("pool")
+    size = pool.get("max_size") if isinstance(pool, dict) else None
+    return max(size - 1, 1) if size else sys.maxsize
+
+
+class _Stopped(Exception):
+    """A part of a split run stopped because another part, or the calling thread, failed."""
+
+
+class _SplitRun:
+    """What the parts of a split run share: one ``progress(done, total)`` for their batches
+    (``total``: the levels counted before the run; the run is reported done only by
+    ``finish``, as a level created or deleted meanwhile changes the parts' own totals), and a
+    stop that each part obeys after its current batch."""
 
     def __init__(self, report, *, parts, total):
         self._report = report
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self._done = [0] * parts
         self._total = total
 
-    def of(self, index):
-        if self._report is None:
-            return None
-
+    def progress_of(self, index):
         def update(done, total):
+            if self._stopped.is_set():
+                raise _Stopped
+            if self._report is None:
+                return
             with self._lock:
                 self._done[index] = done
                 done_all = sum(self._done)
@@ -389,8 +420,11 @@ class _CombinedProgress:
 
         return update
 
+    def stop(self):
+        self._stopped.set()
+
     def finish(self, written):
-        if self._report is not None:
+        if self._report is not None and written:
             self._report(written, written)
 
 
@@ -843,42 +877,28 @@ def _lead_time_joins(suppliers):
 
     The lead-time rows travel as JSON rather than as arrays: there is one per (item type,
     location) bought, 93,000 on the benchmark's data, and the driver quotes arrays element by
-    element in Python (0.8 s there) where ``json.dumps`` takes a third of that; the floats are
-    written as ``repr`` writes them, which ``float8`` reads back exactly."""
+    element in Python (0.8 s there) where ``orjson`` writes them in a few milliseconds (ids
+    included, as text); its floats are the shortest digits that give the float back, which
+    ``float8`` reads back exactly. ``json_to_recordset`` reads each row's columns in one pass
+    (``->>`` per column scanned each row's text again)."""
     planned = {}  # supplier row -> _planned(row): the rows of a kind share a few suppliers
     joins, join_params, kinds = [], [], []
     for kind, (keys, types) in _LEAD_TIME_KEYS.items():
+        names = (*keys, "supplier_id", "lead", "spread")
         rows = []
         for key, row in getattr(suppliers, kind).items():
             if row not in planned:
                 planned[row] = _planned(row)
             supplier_id, lead, spread = planned[row]
-            rows.append(
-                [
-                    *(str(part) for part in (key if isinstance(key, tuple) else (key,))),
-                    None if supplier_id is None else str(supplier_id),
-                    float(lead),
-                    float(spread),
-                ]
-            )
-        columns = [
-            f"(row->>{index})::{type_} AS {name}"
-            for index, (name, type_) in enumerate(
-                zip(
-                    (*keys, "supplier_id", "lead", "spread"),
-                    (*types, "uuid", "float8", "float8"),
-                    strict=True,
-                )
-            )
-        ]
-        on = " AND ".join(f"lt_{kind}.{key} = d.{key}" for key in keys)
-        # OFFSET 0 keeps the subquery whole: each row's columns are read from its JSON once,
-        # not again at every reference of the formulas (PostgreSQL would inline them there).
-        joins.append(
-            f"LEFT JOIN (SELECT {', '.join(columns)} FROM json_array_elements(%s::json) AS row "
-            f"OFFSET 0) AS lt_{kind} ON {on}"
+            values = (*(key if isinstance(key, tuple) else (key,)), supplier_id, lead, spread)
+            rows.append(dict(zip(names, values, strict=True)))
+        columns = ", ".join(
+            f"{name} {type_}"
+            for name, type_ in zip(names, (*types, "uuid", "float8", "float8"), strict=True)
         )
-        join_params.append(json.dumps(rows))
+        on = " AND ".join(f"lt_{kind}.{key} = d.{key}" for key in keys)
+        joins.append(f"LEFT JOIN json_to_recordset(%s::json) AS lt_{kind} ({columns}) ON {on}")
+        join_params.append(orjson.dumps(rows).decode())
         kinds.append(kind)
     return " ".join(joins), join_params, kinds
 

@@ -430,7 +430,7 @@ def _add_received(received):
     """Add each ``(line, quantity)``'s quantity to its line's ``quantity_received``, relative to
     the row: one ``UPDATE`` of ``procurement.queries`` (on SQLite, one per batch of lines its
     parameters allow)."""
-    size = len(received)
+    size = len(received) or 1
     if connection.features.max_query_params:
         size = connection.features.max_query_params // 3
     with connection.cursor() as cursor:

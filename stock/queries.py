@@ -199,7 +199,9 @@ ADJUSTMENT_INSERT_COLUMNS = (
 
 def insert_adjustments_sql(count):
     """``count`` ledger rows (the values of ``ADJUSTMENT_INSERT_COLUMNS``, row after row),
-    returning each row's ``created_at``, in the rows' order."""
+    returning each row's ``created_at``: the database's default, the transaction's time, the same
+    for every row (SQLite does not promise ``RETURNING`` in the rows' order; nothing depends on
+    it)."""
     columns = ", ".join(f'"{name}"' for name in ADJUSTMENT_INSERT_COLUMNS)
     row = f"({_placeholders(len(ADJUSTMENT_INSERT_COLUMNS))})"
     return (

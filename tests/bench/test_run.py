@@ -1,6 +1,7 @@
 """``bench.run``'s table says what it timed: the recalculation's workers beside its figures."""
 
 from bench import run
+from procurement_site.settings import env
 
 
 def test_the_table_names_the_recalculations_workers_and_its_ratio():
@@ -25,6 +26,11 @@ def test_the_table_names_the_recalculations_workers_and_its_ratio():
     ) in lines
 
 
-def test_the_recalculation_runs_with_the_commands_own_default_of_workers():
-    assert run.parse_args([]).recalc_workers == run.RECALC_WORKERS == 2
+def test_the_recalculation_runs_with_the_commands_own_default_of_workers(settings):
+    """The default of ``RECALCULATION_WORKERS`` (the setting's, when the environment leaves it
+    unset), which the table then names."""
+    assert run.parse_args([]).recalc_workers == run.RECALC_WORKERS
+    assert env.int("RECALCULATION_WORKERS", default=run.RECALC_WORKERS) == (
+        settings.RECALCULATION_WORKERS
+    )
     assert run.parse_args(["--recalc-workers", "1"]).recalc_workers == 1

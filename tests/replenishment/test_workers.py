@@ -3,13 +3,17 @@ the levels, a range of ids, is computed and written on its own thread and connec
 run writes what one worker writes: the same calculations, points, events and alerts."""
 
 import io
+import threading
+import time
 import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from integrations.models import Event
+from procurement import replenishment
 from procurement.replenishment import (
     RunInputs,
     _level_ranges,
@@ -17,8 +21,10 @@ from procurement.replenishment import (
     python_results,
     recalculate_reorder_points,
 )
+from stock import services
 from stock.models import ReorderAlert, ReorderPointCalculation, StockLevel
 from stock.services import ALL_LEVELS, IdRange
+from tests.factories import StockLevelFactory
 from tests.replenishment.test_command import TTY
 from tests.replenishment.test_sql_matches_python import _assert_written_as_computed, dataset
 
@@ -135,9 +141,137 @@ def test_the_ranges_of_a_scoped_run_hold_its_levels(dataset):
 
 
 @pytest.mark.django_db
-def test_more_workers_than_levels_leave_no_part_empty_of_bounds():
+def test_no_levels_make_one_part():
     inputs = RunInputs.of()
     assert _level_ranges(inputs, parts=4) == ([ALL_LEVELS], 0)
+
+
+@pytest.mark.django_db
+def test_fewer_levels_than_workers_make_a_part_each():
+    ids = sorted(StockLevelFactory().stock_id for _ in range(2))
+
+    ranges, total = _level_ranges(RunInputs.of(), parts=4)
+
+    assert total == 2
+    assert ranges == [IdRange(None, ids[1]), IdRange(ids[1], None)]
+
+
+def _spy_on_parts(monkeypatch):
+    """The ranges the parts were given and the threads they ran on."""
+    parts, write_part = [], replenishment._write_part
+
+    def spy(inputs, *, stock_range, **kwargs):
+        parts.append((stock_range, threading.current_thread().name))
+        return write_part(inputs, stock_range=stock_range, **kwargs)
+
+    monkeypatch.setattr(replenishment, "_write_part", spy)
+    return parts
+
+
+def test_each_part_runs_on_its_own_thread(dataset, monkeypatch):
+    parts = _spy_on_parts(monkeypatch)
+
+    recalculate_reorder_points(now=dataset, workers=3)
+
+    assert len(parts) == 3
+    assert len({thread for _, thread in parts}) == 3
+    assert threading.current_thread().name not in {thread for _, thread in parts}
+    assert sorted((part.low is None, part.high is None) for part, _ in parts) == [
+        (False, False),
+        (False, True),
+        (True, False),
+    ]
+
+
+def test_a_run_inside_a_transaction_is_one_part_on_its_thread(dataset, monkeypatch):
+    parts = _spy_on_parts(monkeypatch)
+
+    with transaction.atomic():
+        recalculate_reorder_points(now=dataset, workers=3)
+
+    assert parts == [(ALL_LEVELS, threading.current_thread().name)]
+
+
+def test_no_more_parts_than_the_pool_has_room_for(dataset, monkeypatch):
+    parts = _spy_on_parts(monkeypatch)
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "pool", {"max_size": 3})
+
+    recalculate_reorder_points(now=dataset, workers=8)
+
+    assert len(parts) == 2
+
+
+def _open_connections():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _run_within(seconds, **kwargs):
+    """``recalculate_reorder_points(**kwargs)`` on a thread of its own: what it raised, or a
+    failure if it was still running after ``seconds`` (a hang)."""
+    outcome = {}
+
+    def run():
+        try:
+            recalculate_reorder_points(**kwargs)
+        except Exception as error:  # returned to the test
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "the run hangs"
+    return outcome.get("error")
+
+
+def test_a_failing_read_of_the_lead_times_fails_the_run_without_a_hang(dataset, monkeypatch):
+    def fail(inputs):
+        raise RuntimeError("lead times unavailable")
+
+    monkeypatch.setattr(replenishment, "_prepare", fail)
+    before = _open_connections()
+
+    error = _run_within(60, now=dataset, workers=2)
+
+    assert str(error) == "lead times unavailable"
+    assert not ReorderPointCalculation.objects.exists()
+    assert _open_connections() <= before
+
+
+def test_a_failing_part_stops_the_others_after_their_batch(dataset, monkeypatch):
+    """The first part fails as it starts writing; the second, which starts writing a moment
+    later, stops after its first batch of two levels instead of writing its 63 levels."""
+    monkeypatch.setattr(services, "WRITE_BATCH", 2)
+    write = replenishment.set_reorder_points
+
+    def first_fails(*, stock_range, **kwargs):
+        if stock_range.low is None:
+            raise RuntimeError("part failed")
+        time.sleep(0.5)
+        return write(stock_range=stock_range, **kwargs)
+
+    monkeypatch.setattr(replenishment, "set_reorder_points", first_fails)
+
+    error = _run_within(60, now=dataset, workers=2)
+
+    assert str(error) == "part failed"
+    assert ReorderPointCalculation.objects.count() == 2
+
+
+def test_the_parts_count_days_in_the_callers_time_zone(dataset):
+    """A day of the window is the calendar day of the run's time zone in every part, as in a
+    one-part run (Django's active time zone is per thread)."""
+    before = dict(StockLevel.objects.values_list("stock_id", "reorder_point"))
+    with timezone.override("Pacific/Kiritimati"):
+        recalculate_reorder_points(now=dataset, workers=1)
+        expected = _written(dataset)
+        _undo(before)
+        recalculate_reorder_points(now=dataset, workers=2)
+
+    assert _written(dataset) == expected
 
 
 @pytest.mark.django_db

@@ -80,7 +80,8 @@ class Command(BaseCommand):
             type=_workers,
             help=(
                 "Threads, each with its own database connection, to split the levels between "
-                "(PostgreSQL); default RECALCULATION_WORKERS (2)."
+                "(PostgreSQL; at most the connection pool's size less one); default the "
+                "RECALCULATION_WORKERS setting."
             ),
         )
 
