@@ -162,18 +162,7 @@ def record_events_of_actions(
 def _insert_events(events):
     """Write ``events`` with ``insert_events_sql`` (the statement the ORM's ``bulk_create``
     would compile anew each time): one statement on PostgreSQL."""
-    rows = [
-        (
-            event.event_id,
-            event.type,
-            event.source,
-            event.subject,
-            event.time,
-            event.actor,
-            event.data,
-        )
-        for event in events
-    ]
+    rows = [_row(event) for event in events]
     with connection.cursor() as cursor:
         for count, params in _EVENT_VALUES.batches(rows):
             cursor.execute(insert_events_sql(count), params)
@@ -202,6 +191,15 @@ def record_events_from_query(*, entity, action, query, params=(), actor):
     return written
 
 
+def _row(event):
+    """An event's values of ``EVENT_INSERT_COLUMNS``."""
+    return [getattr(event, name) for name in EVENT_INSERT_COLUMNS]
+
+
+# Where ``data`` is in a row (``COPY`` takes it as JSON text).
+DATA = EVENT_INSERT_COLUMNS.index("data")
+
+
 def _copy_events(events):
     """Write ``events`` with one ``COPY`` (their ids stay unset, as nothing reads them here)."""
     columns = ", ".join(EVENT_INSERT_COLUMNS)
@@ -213,18 +211,9 @@ def _copy_events(events):
         cursor.copy(statement) as copy,
     ):
         for event in events:
-            data = json.dumps(event.data, cls=DjangoJSONEncoder)
-            copy.write_row(
-                (
-                    event.event_id,
-                    event.type,
-                    event.source,
-                    event.subject,
-                    event.time,
-                    event.actor,
-                    data,
-                )
-            )
+            row = _row(event)
+            row[DATA] = json.dumps(event.data, cls=DjangoJSONEncoder)
+            copy.write_row(row)
 
 
 def _publish_on_commit():

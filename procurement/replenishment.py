@@ -32,10 +32,11 @@ from typing import NamedTuple
 
 import orjson
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from common.db import temporary_table
 from common.errors import InvalidInput
 from common.rows import db_value
 from procurement.models import POLineItem
@@ -325,19 +326,12 @@ def _write_part(inputs, *, stock_range, prepared, progress):
 @contextmanager
 def _demand_table(inputs, *, stock_range):
     """The demand aggregate (``_demand_sql``) of the run's levels within ``stock_range`` in a
-    temporary table (``DEMAND_TABLE``); yields ``(sql, params)`` selecting its rows. Dropped
-    afterwards. JIT is off for it, as for the calculations (``set_reorder_points``): compiling
-    the aggregate's expressions costs more than it wins back."""
+    temporary table (``DEMAND_TABLE``, ``common.db.temporary_table``); yields ``(sql, params)``
+    selecting its rows. Dropped afterwards."""
     sql, params = _demand_sql_of(inputs, stock_range=stock_range)
-    with connection.cursor() as cursor:
-        with transaction.atomic():
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(f"CREATE TEMPORARY TABLE {DEMAND_TABLE} AS {sql}", params)
-        try:
-            cursor.execute(f"ANALYZE {DEMAND_TABLE}")
-            yield f"SELECT * FROM {DEMAND_TABLE}", []
-        finally:
-            cursor.execute(f"DROP TABLE {DEMAND_TABLE}")
+    with temporary_table(DEMAND_TABLE, sql, params) as cursor:
+        cursor.execute(f"ANALYZE {DEMAND_TABLE}")
+        yield f"SELECT * FROM {DEMAND_TABLE}", []
 
 
 def _demand_sql_of(inputs, *, stock_range=ALL_LEVELS):

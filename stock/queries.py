@@ -197,28 +197,30 @@ ADJUSTMENT_INSERT_COLUMNS = (
 )
 
 
+def _insert_sql(table, columns, count, suffix):
+    """An ``INSERT`` of ``count`` rows of ``columns`` into ``table``, then ``suffix``."""
+    row = f"({_placeholders(len(columns))})"
+    names = ", ".join(f'"{name}"' for name in columns)
+    return f'INSERT INTO "{table}" ({names}) VALUES {", ".join([row] * count)} {suffix}'
+
+
 def insert_adjustments_sql(count):
     """``count`` ledger rows (the values of ``ADJUSTMENT_INSERT_COLUMNS``, row after row),
     returning each row's ``created_at``: the database's default, the transaction's time, the same
     for every row (SQLite does not promise ``RETURNING`` in the rows' order; nothing depends on
     it)."""
-    columns = ", ".join(f'"{name}"' for name in ADJUSTMENT_INSERT_COLUMNS)
-    row = f"({_placeholders(len(ADJUSTMENT_INSERT_COLUMNS))})"
-    return (
-        f'INSERT INTO "stock_adjustments" ({columns}) VALUES {", ".join([row] * count)} '
-        'RETURNING "stock_adjustments"."created_at"'
+    return _insert_sql(
+        "stock_adjustments",
+        ADJUSTMENT_INSERT_COLUMNS,
+        count,
+        'RETURNING "stock_adjustments"."created_at"',
     )
 
 
 def create_levels_sql(count):
     """``count`` levels (the values of ``LEVEL_TABLE_COLUMNS``, row after row); a level whose
     (item type, location) exists already is left as it is (its unique index)."""
-    columns = ", ".join(f'"{name}"' for name in LEVEL_TABLE_COLUMNS)
-    row = f"({_placeholders(len(LEVEL_TABLE_COLUMNS))})"
-    return (
-        f'INSERT INTO "stock_levels" ({columns}) VALUES {", ".join([row] * count)} '
-        "ON CONFLICT DO NOTHING"
-    )
+    return _insert_sql("stock_levels", LEVEL_TABLE_COLUMNS, count, "ON CONFLICT DO NOTHING")
 
 
 def resolve_alerts_sql(count):

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from common.db import retry_on_transient_conflict
+from common.db import retry_on_transient_conflict, temporary_table
 from common.errors import Conflict, InvalidInput, NotFound
 from common.rows import Columns, FieldValues, ModelColumns, db_value
 from integrations.events import SYSTEM_ACTOR, record_events, record_events_from_query
@@ -472,11 +472,7 @@ def _scope(*, location_id, item_type, stock_range):
 def _calculations_table(computed, rows, *, scope):
     """The calculations of the levels of ``scope`` (``_scope``) in a temporary table
     (``CALCULATIONS_TABLE``), computed with no lock held; yields the ids of the levels they are
-    for, in order. Dropped afterwards.
-
-    JIT is off for the computation: the aggregate's estimated cost is past
-    ``jit_optimize_above_cost``, and compiling and optimising its expressions took 1 to 1.5 s
-    of a run, which hashing and sorting (its work) do not win back."""
+    for, in order. Dropped afterwards (``common.db.temporary_table``)."""
     where, scope_params = scope
     types = _input_types()
     columns = ", ".join(CALCULATION_INPUTS)
@@ -498,27 +494,20 @@ def _calculations_table(computed, rows, *, scope):
         params += [list(values) for values in zip(*rows, strict=True)] or [
             [] for _ in CALCULATION_INPUTS
         ]
-    with connection.cursor() as cursor:
-        with transaction.atomic():
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {CALCULATIONS_TABLE} AS "
-                f"SELECT * FROM ({' UNION ALL '.join(sources)}) AS calculated "
-                "WHERE EXISTS (SELECT 1 FROM stock_levels s "
-                f"WHERE s.stock_id = calculated.stock_id AND {where}) "
-                # In order: a batch's rows are then together, a few pages of the table.
-                "ORDER BY calculated.stock_id",
-                [*params, *scope_params],
-            )
-        try:
-            # Each batch reads its rows by a range of ids: the planner needs their statistics
-            # alone (no batch filters on another column of the table).
-            cursor.execute(f"CREATE UNIQUE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
-            cursor.execute(f"ANALYZE {CALCULATIONS_TABLE} (stock_id)")
-            cursor.execute(f"SELECT stock_id FROM {CALCULATIONS_TABLE} ORDER BY stock_id")
-            yield [stock_id for (stock_id,) in cursor.fetchall()]
-        finally:
-            cursor.execute(f"DROP TABLE {CALCULATIONS_TABLE}")
+    select = (
+        f"SELECT * FROM ({' UNION ALL '.join(sources)}) AS calculated "
+        "WHERE EXISTS (SELECT 1 FROM stock_levels s "
+        f"WHERE s.stock_id = calculated.stock_id AND {where}) "
+        # In order: a batch's rows are then together, a few pages of the table.
+        "ORDER BY calculated.stock_id"
+    )
+    with temporary_table(CALCULATIONS_TABLE, select, [*params, *scope_params]) as cursor:
+        # Each batch reads its rows by a range of ids: the planner needs their statistics
+        # alone (no batch filters on another column of the table).
+        cursor.execute(f"CREATE UNIQUE INDEX ON {CALCULATIONS_TABLE} (stock_id)")
+        cursor.execute(f"ANALYZE {CALCULATIONS_TABLE} (stock_id)")
+        cursor.execute(f"SELECT stock_id FROM {CALCULATIONS_TABLE} ORDER BY stock_id")
+        yield [stock_id for (stock_id,) in cursor.fetchall()]
 
 
 def _set_points(first, last):
