@@ -372,11 +372,11 @@ def set_reorder_points(
     The calculations, one per level, with the columns ``stock.figures.CALCULATION_INPUTS``:
     ``computed``, ``(sql, params)`` of a ``SELECT`` computing them in the database (PostgreSQL),
     and/or ``rows``, tuples computed by the caller (which win for a level in both). Only levels
-    of the recalculation's scope (all, or a location's, or an item type's; within ``stock_range``,
-    an ``IdRange``) are written; each
-    calculation's ``previous_reorder_point`` is its level's point when it is written. Returns a
-    ``PointSet`` per level written, in ``stock_id`` order; ``progress(done, total)`` is called
-    after each batch.
+    of the recalculation's scope (all, or a location's, or an item type's; within
+    ``stock_range``, an ``IdRange``) are written; each calculation's ``previous_reorder_point``
+    is its level's point when it is written. Returns a ``PointSet`` per level written, in
+    ``stock_id`` order; ``progress(done, total)`` is called after each batch (an exception it
+    raises stops the run there: the batches written stay).
 
     On PostgreSQL the calculations are first computed into a temporary table, with no lock
     held (the demand aggregate is most of a run's time); then ``WRITE_BATCH`` levels at a time,
