@@ -17,6 +17,17 @@ def db_value(model, name, value, *, using="default"):
     return model._meta.get_field(name).get_db_prep_value(value, connections[using])
 
 
+def batches(rows, *, params_per_row, using="default"):
+    """``rows`` in lists of as many as one statement takes parameters for, at
+    ``params_per_row`` each (all of them on PostgreSQL; SQLite takes 999)."""
+    rows = list(rows)
+    size = len(rows) or 1
+    limit = connections[using].features.max_query_params
+    if limit:
+        size = min(size, limit // params_per_row)
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
 class FieldValues:
     """The fields ``names`` of ``model`` (names or attnames: ``stock_id`` for the foreign key
     ``stock``), whose values a written-out statement takes as parameters, in that order."""
@@ -39,13 +50,7 @@ class FieldValues:
     def batches(self, rows, *, using="default"):
         """``(count, params)`` for each batch of ``rows``: as many rows a statement as the
         database takes parameters for (all of them on PostgreSQL; SQLite takes 999)."""
-        rows = list(rows)
-        size = len(rows) or 1
-        limit = connections[using].features.max_query_params
-        if limit:
-            size = min(size, limit // len(self.fields))
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
+        for batch in batches(rows, params_per_row=len(self.fields), using=using):
             yield len(batch), self.params(batch, using=using)
 
 

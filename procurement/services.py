@@ -23,7 +23,7 @@ from django_fsm import can_proceed, has_transition_perm
 from common.currency import clean_currency
 from common.db import retry_on_transient_conflict
 from common.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from common.rows import db_value
+from common.rows import batches, db_value
 from integrations.events import record_events, record_events_of_actions
 from procurement import queries
 from procurement.lead_times import expected_delivery_date, learn_lead_time, record_po_completion
@@ -430,12 +430,9 @@ def _add_received(received):
     """Add each ``(line, quantity)``'s quantity to its line's ``quantity_received``, relative to
     the row: one ``UPDATE`` of ``procurement.queries`` (on SQLite, one per batch of lines its
     parameters allow)."""
-    size = len(received) or 1
-    if connection.features.max_query_params:
-        size = connection.features.max_query_params // 3
     with connection.cursor() as cursor:
-        for start in range(0, len(received), size):
-            batch = received[start : start + size]
+        # Three parameters a line: its id and quantity in the CASE, its id in the IN list.
+        for batch in batches(received, params_per_row=3):
             ids = [db_value(POLineItem, "line_item_id", line.line_item_id) for line, _ in batch]
             cases = [
                 value
