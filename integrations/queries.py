@@ -3,6 +3,8 @@ and the ORM would compile it anew each time. Pure, no Django import: the benchma
 (``bench/floor.py``) sends it too. Portable SQL: ``make run``'s SQLite runs it as well.
 """
 
+from common.sql import insert_sql
+
 # An event's columns as ``record_events`` writes them: the model's (``Event``) but ``id`` (the
 # insertion order, from its sequence) and ``sequence`` (null until the sequencer numbers it).
 EVENT_INSERT_COLUMNS = ("event_id", "type", "source", "subject", "time", "actor", "data")
@@ -11,6 +13,4 @@ EVENT_INSERT_COLUMNS = ("event_id", "type", "source", "subject", "time", "actor"
 def insert_events_sql(count):
     """``count`` events (the values of ``EVENT_INSERT_COLUMNS``, event after event), written in
     that order (their ids follow it)."""
-    columns = ", ".join(f'"{name}"' for name in EVENT_INSERT_COLUMNS)
-    row = "(" + ", ".join(["%s"] * len(EVENT_INSERT_COLUMNS)) + ")"
-    return f'INSERT INTO "events" ({columns}) VALUES {", ".join([row] * count)}'
+    return insert_sql("events", EVENT_INSERT_COLUMNS, count)

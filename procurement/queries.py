@@ -1,6 +1,8 @@
 """Procurement's part of the statements written out (``stock.queries``): pure, no Django
 import, so that the benchmark's floor (``bench/floor.py``) sends them too."""
 
+from common.sql import placeholders
+
 # What counts as on order: approved or shipped, not yet received (``POStatus`` values).
 ON_ORDER_STATUSES = ("approved", "shipped")
 
@@ -48,10 +50,6 @@ PO_SQL = (
 )
 
 
-def _ids(count):
-    return ", ".join(["%s"] * count)
-
-
 def lines_sql(count):
     """The lines of ``count`` POs (``IN`` their ids), rows of ``selectors.LINE_COLUMNS``."""
     return (
@@ -59,7 +57,8 @@ def lines_sql(count):
         '"po_line_items"."item_type", "po_line_items"."location_id", "po_line_items"."quantity", '
         '"po_line_items"."unit_price", "po_line_items"."line_total", '
         '"po_line_items"."quantity_received" FROM "po_line_items" '
-        f'WHERE "po_line_items"."po_id" IN ({_ids(count)}) ORDER BY "po_line_items"."line_number"'
+        f'WHERE "po_line_items"."po_id" IN ({placeholders(count)}) '
+        'ORDER BY "po_line_items"."line_number"'
     )
 
 
@@ -68,7 +67,7 @@ def receipts_sql(count):
     return (
         'SELECT "po_receipts"."po_id", "po_receipts"."receipt_id", "po_receipts"."received_by", '
         '"po_receipts"."received_at", "po_receipts"."note" FROM "po_receipts" '
-        f'WHERE "po_receipts"."po_id" IN ({_ids(count)}) '
+        f'WHERE "po_receipts"."po_id" IN ({placeholders(count)}) '
         'ORDER BY "po_receipts"."received_at", "po_receipts"."receipt_id"'
     )
 
@@ -80,7 +79,8 @@ def receipt_lines_sql(count):
         '"po_line_items"."item_type", "po_line_items"."location_id", "po_receipt_lines"."quantity" '
         'FROM "po_receipt_lines" INNER JOIN "po_line_items" '
         'ON ("po_receipt_lines"."line_item_id" = "po_line_items"."line_item_id") '
-        f'WHERE "po_receipt_lines"."receipt_id" IN ({_ids(count)}) ORDER BY "po_receipt_lines"."id"'
+        f'WHERE "po_receipt_lines"."receipt_id" IN ({placeholders(count)}) '
+        'ORDER BY "po_receipt_lines"."id"'
     )
 
 
@@ -90,7 +90,7 @@ def history_sql(count):
         'SELECT "po_status_history"."po_id", "po_status_history"."from_status", '
         '"po_status_history"."to_status", "po_status_history"."changed_by", '
         '"po_status_history"."changed_at", "po_status_history"."reason" FROM "po_status_history" '
-        f'WHERE "po_status_history"."po_id" IN ({_ids(count)}) '
+        f'WHERE "po_status_history"."po_id" IN ({placeholders(count)}) '
         'ORDER BY "po_status_history"."changed_at", "po_status_history"."id"'
     )
 
@@ -99,7 +99,7 @@ def editors_sql(count):
     """Who edited the content of ``count`` POs (``po_id, edited_by``; duplicates removed)."""
     return (
         'SELECT DISTINCT "po_edits"."po_id", "po_edits"."edited_by" FROM "po_edits" '
-        f'WHERE "po_edits"."po_id" IN ({_ids(count)})'
+        f'WHERE "po_edits"."po_id" IN ({placeholders(count)})'
     )
 
 
@@ -108,7 +108,7 @@ def approvals_sql(count):
     return (
         'SELECT "po_approvals"."po_id", "po_approvals"."approved_by", '
         '"po_approvals"."approved_at" FROM "po_approvals" '
-        f'WHERE "po_approvals"."po_id" IN ({_ids(count)}) '
+        f'WHERE "po_approvals"."po_id" IN ({placeholders(count)}) '
         'ORDER BY "po_approvals"."approved_at", "po_approvals"."id"'
     )
 
@@ -127,5 +127,5 @@ def add_received_sql(count):
     whens = " ".join([_RECEIVED_WHEN] * count)
     return (
         f'UPDATE "po_line_items" SET "quantity_received" = CAST(CASE {whens} ELSE NULL END AS '
-        f'integer) WHERE "po_line_items"."line_item_id" IN ({_ids(count)})'
+        f'integer) WHERE "po_line_items"."line_item_id" IN ({placeholders(count)})'
     )

@@ -5,6 +5,7 @@ the benchmark's floor (``bench/floor.py``) sends them too. Portable SQL: ``make 
 runs them as well.
 """
 
+from common.sql import insert_sql, placeholders
 from stock.figures import CALCULATION_FIELDS, LEVEL_COLUMNS
 
 
@@ -152,15 +153,11 @@ def alert_page_sql(where, ordering=DEFAULT_ALERT_ORDERING, *, on_order="0", coun
 LEVEL_TABLE_COLUMNS = (*LEVEL_COLUMNS, "reorder_calculation_id")
 
 
-def _placeholders(count):
-    return ", ".join(["%s"] * count)
-
-
 def lock_levels_sql(*, ids, keys, lock=True):
     """The levels of ``ids`` ids and of ``keys`` (item type, location) pairs (their parameters in
     that order), all their columns, in id order: locked (``FOR UPDATE``) unless ``lock`` is
     false (SQLite has no row locks: its first write locks the database)."""
-    conditions = [f'"stock_levels"."stock_id" IN ({_placeholders(ids)})'] if ids else []
+    conditions = [f'"stock_levels"."stock_id" IN ({placeholders(ids)})'] if ids else []
     conditions += ['("stock_levels"."item_type" = %s AND "stock_levels"."location_id" = %s)'] * keys
     columns = ", ".join(f'"stock_levels"."{name}"' for name in LEVEL_TABLE_COLUMNS)
     return _statement(
@@ -175,7 +172,7 @@ def open_alerts_of_sql(count):
     return (
         'SELECT "reorder_alerts"."stock_id", "reorder_alerts"."alert_id" FROM "reorder_alerts" '
         'WHERE "reorder_alerts"."resolved_at" IS NULL '
-        f'AND "reorder_alerts"."stock_id" IN ({_placeholders(count)})'
+        f'AND "reorder_alerts"."stock_id" IN ({placeholders(count)})'
     )
 
 
@@ -197,19 +194,12 @@ ADJUSTMENT_INSERT_COLUMNS = (
 )
 
 
-def _insert_sql(table, columns, count, suffix):
-    """An ``INSERT`` of ``count`` rows of ``columns`` into ``table``, then ``suffix``."""
-    row = f"({_placeholders(len(columns))})"
-    names = ", ".join(f'"{name}"' for name in columns)
-    return f'INSERT INTO "{table}" ({names}) VALUES {", ".join([row] * count)} {suffix}'
-
-
 def insert_adjustments_sql(count):
     """``count`` ledger rows (the values of ``ADJUSTMENT_INSERT_COLUMNS``, row after row),
     returning each row's ``created_at``: the database's default, the transaction's time, the same
     for every row (SQLite does not promise ``RETURNING`` in the rows' order; nothing depends on
     it)."""
-    return _insert_sql(
+    return insert_sql(
         "stock_adjustments",
         ADJUSTMENT_INSERT_COLUMNS,
         count,
@@ -220,7 +210,7 @@ def insert_adjustments_sql(count):
 def create_levels_sql(count):
     """``count`` levels (the values of ``LEVEL_TABLE_COLUMNS``, row after row); a level whose
     (item type, location) exists already is left as it is (its unique index)."""
-    return _insert_sql("stock_levels", LEVEL_TABLE_COLUMNS, count, "ON CONFLICT DO NOTHING")
+    return insert_sql("stock_levels", LEVEL_TABLE_COLUMNS, count, "ON CONFLICT DO NOTHING")
 
 
 def resolve_alerts_sql(count):
@@ -228,5 +218,5 @@ def resolve_alerts_sql(count):
     are still open."""
     return (
         'UPDATE "reorder_alerts" SET "resolved_at" = %s WHERE ("reorder_alerts"."alert_id" IN '
-        f'({_placeholders(count)}) AND "reorder_alerts"."resolved_at" IS NULL)'
+        f'({placeholders(count)}) AND "reorder_alerts"."resolved_at" IS NULL)'
     )

@@ -1,6 +1,8 @@
 """Constants and statements of the suppliers app that code without Django (``bench/floor.py``)
 imports: pure, no Django import."""
 
+from common.sql import placeholders
+
 # Ten years: the longest lead time a supplier may declare (API, admin and database alike), so that
 # delivery dates and the learned figures (numeric(8,3) columns) always stay in range.
 MAX_LEAD_TIME_DAYS = 3650
@@ -31,11 +33,7 @@ def refresh_rates_sql(count=None, *, rate_type="numeric(12, 6)"):
     for ``None``) from their daily totals after a day (the two first parameters, then the ids).
     ``rate_type``: the type the shares are divided in (exact on PostgreSQL; SQLite's NUMERIC
     divides whole numbers as such, so there ``REAL``)."""
-    where = (
-        ""
-        if count is None
-        else f' WHERE "suppliers"."supplier_id" IN ({", ".join(["%s"] * count)})'
-    )
+    where = "" if count is None else f' WHERE "suppliers"."supplier_id" IN ({placeholders(count)})'
     return (
         'UPDATE "suppliers" SET "on_time_rate" = '
         + _share("on_time_count", "judged_count", rate_type)
