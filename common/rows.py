@@ -68,6 +68,12 @@ class Columns:
             f'"{field.model._meta.db_table}"."{field.column}"' for field in self.fields
         )
 
+    def rows(self, sql, params, *, using="default"):
+        """The rows ``sql`` selects (these columns, in order), converted (``convert``)."""
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return self.convert(cursor.fetchall(), using=using)
+
     def convert(self, rows, *, using="default"):
         """``rows`` (tuples of these columns' values as the database returns them) as the ORM
         reads them."""

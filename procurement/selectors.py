@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db import connection, router
+from django.db import router
 from django.db.models import (
     BooleanField,
     Exists,
@@ -129,12 +129,6 @@ _RECEIPT_LINES = Columns(
 )
 
 
-def _read(columns, sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return columns.convert(cursor.fetchall())
-
-
 def read_purchase_order(*, po_id):
     """The PO ``po_id`` (a UUID): its row alone, as the API's detail reads it (its relations are
     ``read_details``'); ``NotFound`` for an unknown one."""
@@ -167,22 +161,22 @@ def read_details(pos):
         return details
     ids = [db_value(PurchaseOrder, "po_id", po_id) for po_id in details]
     editors = {po_id: set() for po_id in details}
-    for po_id, edited_by in _read(_EDITORS, queries.editors_sql(len(ids)), ids):
+    for po_id, edited_by in _EDITORS.rows(queries.editors_sql(len(ids)), ids):
         editors[po_id].add(edited_by)
-    for row in _read(_HISTORY, queries.history_sql(len(ids)), ids):
+    for row in _HISTORY.rows(queries.history_sql(len(ids)), ids):
         details[row[0]].history.append(row)
-    for row in _read(_APPROVALS, queries.approvals_sql(len(ids)), ids):
+    for row in _APPROVALS.rows(queries.approvals_sql(len(ids)), ids):
         details[row[0]].approvals.append(row)
-    for row in _read(_LINES, queries.lines_sql(len(ids)), ids):
+    for row in _LINES.rows(queries.lines_sql(len(ids)), ids):
         details[row[0]].lines.append(row)
     po_of_receipt = {}
-    for row in _read(_RECEIPTS, queries.receipts_sql(len(ids)), ids):
+    for row in _RECEIPTS.rows(queries.receipts_sql(len(ids)), ids):
         details[row[0]].receipts.append(row)
         po_of_receipt[row[1]] = row[0]
     if po_of_receipt:
         receipt_ids = [db_value(Receipt, "receipt_id", receipt_id) for receipt_id in po_of_receipt]
         sql = queries.receipt_lines_sql(len(receipt_ids))
-        for row in _read(_RECEIPT_LINES, sql, receipt_ids):
+        for row in _RECEIPT_LINES.rows(sql, receipt_ids):
             details[po_of_receipt[row[0]]].receipt_lines.setdefault(row[0], []).append(row)
     for po in pos:
         found = details[po.po_id]

@@ -275,9 +275,9 @@ def sync_alerts(*, levels: Iterable, open_alerts=None, now=None, actor=SYSTEM_AC
     with transaction.atomic(savepoint=False):
         if open_alerts is None:
             stock_ids = [db_value(StockLevel, "stock_id", level.stock_id) for level in levels]
-            with connection.cursor() as cursor:
-                cursor.execute(queries.open_alerts_of_sql(len(stock_ids)), stock_ids)
-                open_alerts = dict(_OPEN_ALERT.convert(cursor.fetchall()))
+            open_alerts = dict(
+                _OPEN_ALERT.rows(queries.open_alerts_of_sql(len(stock_ids)), stock_ids)
+            )
         resolved, opened = [], []
         for level in levels:
             alert_id = open_alerts.get(level.stock_id)
