@@ -204,11 +204,7 @@ def recalculate_reorder_points(
     )
     summary = RecalculationSummary(dry_run=dry_run)
     if dry_run:
-        lead_times, in_python = _prepare(inputs)
-        computed = None
-        if lead_times is not None:
-            computed = _points_sql(inputs, lead_times=lead_times, demand=_demand_sql_of(inputs))
-        results = _dry_run(inputs, in_python, computed)
+        results = _dry_run(inputs)
         for result in results:
             summary.count(result.outcome)
     else:
@@ -230,37 +226,38 @@ def recalculate_reorder_points(
 
 
 def _prepare(inputs):
-    """What a run reads before it computes: on PostgreSQL, the lead-time joins the database
-    computes the stationary points with (``_lead_time_joins``) and the seasonal levels computed
-    in Python; elsewhere ``(None, every level computed in Python)``."""
+    """What a run reads before it computes: the lead-time suppliers (``lead_time_suppliers``)
+    and, on PostgreSQL, the lead-time joins the database computes the stationary points with
+    (``_lead_time_joins``; None elsewhere)."""
     suppliers = lead_time_suppliers(location_id=inputs.location_id, item_type=inputs.item_type)
     if connection.vendor != "postgresql":
-        return None, python_results(inputs, suppliers=suppliers)
-    seasonal = python_results(inputs, suppliers=suppliers, stock_ids=_seasonal_levels(inputs))
-    return _lead_time_joins(suppliers), seasonal
+        return suppliers, None
+    return suppliers, _lead_time_joins(suppliers)
 
 
 def _write_points(inputs, *, workers, progress):
-    """Compute and write the run's points (``set_reorder_points``); returns the ``PointSet``s
-    in ``stock_id`` order.
+    """Compute and write the run's points (``set_reorder_points``); returns the ``PointSet``s in
+    ``stock_id`` order.
 
     On PostgreSQL each part of the levels first aggregates its demand into a temporary table
-    (``_demand_table``), then, once this thread has read the lead times and computed the
-    seasonal levels (``_prepare``), computes its stationary points from it in the database and
-    writes them. With ``workers`` > 1, and not inside a transaction (whose rows other
-    connections would not see), the levels are split into that many ranges of ids of about the
-    same size, each on its own thread and database connection: PostgreSQL runs the aggregate in
-    one process (a parallel plan, tried, was slower: its nested grouping gathers 2.5 million
-    groups on the benchmark's data), and each batch's writing too, so the parts use the other
-    cores, and the lead times are read meanwhile. The ranges are disjoint: the parts never wait
-    for each other's locks. There are at most as many parts as the connection pool has room
-    for beside this thread's connection. If a part or this thread fails (or is interrupted),
-    the other parts stop after the batch they are writing and the error is raised; the batches
-    written stay, as in a one-part run (running again is harmless)."""
+    (``_demand_table``), computes in Python the levels of it with the history for the seasonal
+    method (``_seasonal_levels``), then, once this thread has read the lead times
+    (``_prepare``), computes its stationary points from it in the database and writes them. With
+    ``workers`` > 1, and not inside a transaction (whose rows other connections would not see),
+    the levels are split into that many ranges of ids of about the same size, each on its own
+    thread and database connection: PostgreSQL runs the aggregate in one process (a parallel
+    plan, tried, was slower: its nested grouping gathers 2.5 million groups on the benchmark's
+    data), and each batch's writing too, so the parts use the other cores, and the lead times
+    are read meanwhile. The ranges are disjoint: the parts never wait for each other's locks.
+    There are at most as many parts as the connection pool has room for beside this thread's
+    connection. If a part or this thread fails (or is interrupted), the other parts stop after
+    the batch they are writing and the error is raised; the batches written stay, as in a
+    one-part run (running again is harmless)."""
     if connection.vendor != "postgresql":
-        _, in_python = _prepare(inputs)
+        suppliers, _ = _prepare(inputs)
+        results = python_results(inputs, suppliers=suppliers)
         return set_reorder_points(
-            rows=[input_row(result, inputs) for result in in_python],
+            rows=[input_row(result, inputs) for result in results],
             location_id=inputs.location_id,
             item_type=inputs.item_type,
             now=inputs.now,
@@ -309,12 +306,11 @@ def _write_part(inputs, *, stock_range, prepared, progress):
     """``_write_points`` for the levels of ``stock_range``; ``prepared``: a future of
     ``_prepare``'s result."""
     with _demand_table(inputs, stock_range=stock_range) as demand:
-        lead_times, in_python = prepared.result()
+        suppliers, lead_times = prepared.result()
+        in_python = python_results(inputs, suppliers=suppliers, stock_ids=_seasonal_levels(inputs))
         return set_reorder_points(
             computed=_points_sql(inputs, lead_times=lead_times, demand=demand),
-            rows=[
-                input_row(result, inputs) for result in in_python if result.stock_id in stock_range
-            ],
+            rows=[input_row(result, inputs) for result in in_python],
             location_id=inputs.location_id,
             item_type=inputs.item_type,
             stock_range=stock_range,
@@ -483,22 +479,16 @@ def python_results(inputs, *, suppliers, stock_ids=None):
 
 
 def _seasonal_levels(inputs):
-    """The levels of the run with the history for the seasonal method (a first adjustment at
-    least a year plus a window ago), which ``python_results`` computes: none for the
-    stationary method. One query, an index probe per level (``idx_adjustment_stock_time``)."""
+    """The levels of the demand table (``_demand_table``, on this connection) with the history
+    for the seasonal method (a first adjustment at least a year plus a window ago), which
+    ``python_results`` computes: none for the stationary method. One query."""
     if inputs.method == Method.STATIONARY:
         return []
     today = timezone.localdate(inputs.now)
-    needed = seasonal_history_days(window_days=inputs.window_days)
-    # A first day at or before today - needed: an adjustment before the next day's start.
-    cutoff = timezone.make_aware(datetime.combine(today - timedelta(days=needed - 1), time.min))
-    where, params = level_filter(location_id=inputs.location_id, item_type=inputs.item_type)
+    last_first_day = today - timedelta(days=seasonal_history_days(window_days=inputs.window_days))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT s.stock_id FROM stock_levels s WHERE {where} AND EXISTS ("
-            "SELECT 1 FROM stock_adjustments f WHERE f.stock_id = s.stock_id "
-            "AND f.created_at < %s)",
-            [*params, cutoff],
+            f"SELECT stock_id FROM {DEMAND_TABLE} WHERE first_day <= %s", [last_first_day]
         )
         return [_uuid(stock_id) for (stock_id,) in cursor]
 
@@ -585,12 +575,17 @@ def _stored_results(calculation_ids):
     return [_result(values) for values in rows]
 
 
-def _dry_run(inputs, in_python, computed):
-    """The results of a run without writing: the SQL's rows (PostgreSQL) for the levels that
-    ``in_python`` does not hold, measured against the points as read."""
-    results = {result.stock_id: result for result in in_python}
-    if computed is not None:
-        sql, params = computed
+def _dry_run(inputs):
+    """The results of a run without writing, measured against the points as read: on
+    PostgreSQL the SQL's rows (``_points_sql``) for the levels that ``python_results`` does not
+    compute (the seasonal ones), elsewhere ``python_results`` for every level."""
+    suppliers, lead_times = _prepare(inputs)
+    if lead_times is None:
+        return python_results(inputs, suppliers=suppliers)
+    with _demand_table(inputs, stock_range=ALL_LEVELS) as demand:
+        in_python = python_results(inputs, suppliers=suppliers, stock_ids=_seasonal_levels(inputs))
+        results = {result.stock_id: result for result in in_python}
+        sql, params = _points_sql(inputs, lead_times=lead_times, demand=demand)
         with connection.cursor() as cursor:
             cursor.execute(f"{sql} ORDER BY d.stock_id", params)
             names = [column.name for column in cursor.description]
