@@ -26,9 +26,11 @@ def datetime_text(value, zone=None):
     ``current_zone``), ISO 8601, ``Z`` for UTC."""
     if value is None:
         return None
-    if settings.USE_TZ:
-        zone = zone or timezone.get_current_timezone()
-        value = value.astimezone(zone) if timezone.is_aware(value) else timezone.make_aware(value)
+    if zone is None and settings.USE_TZ:
+        zone = timezone.get_current_timezone()
+    if zone is not None:
+        aware = value.utcoffset() is not None
+        value = value.astimezone(zone) if aware else timezone.make_aware(value, zone)
     value = value.isoformat()
     return value[:-6] + "Z" if value.endswith("+00:00") else value
 

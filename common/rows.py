@@ -8,7 +8,10 @@ converts them (SQLite's text UUIDs and naive date-times; PostgreSQL's need nothi
 ``FieldValues`` converts the values of a row to write as the ORM's ``INSERT`` does.
 """
 
+from django.conf import settings
 from django.db import connection, connections
+from psycopg.types.datetime import TimestamptzLoader
+from psycopg.types.string import TextLoader
 
 
 def db_value(model, name, value, *, using="default"):
@@ -180,5 +183,20 @@ class PageRows:
 
     def _read(self, start, stop, *, counted):
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                _load_for_presenters(cursor)
             cursor.execute(self._page_sql(counted), [*self._params, stop - start, start])
             return cursor.fetchall()
+
+
+def _load_for_presenters(cursor):
+    """Have ``cursor`` (PostgreSQL) load its rows for the presenters, which write the body and the
+    ETag from them, at a third of the cost of a page: ids as their text (psycopg would make
+    ``UUID``s, 200 on a page of 50 levels, and the presenters text again), and date-times with
+    psycopg's own loader (compiled; Django's wraps the pure-Python one to set the tzinfo to the
+    connection's zone, UTC with ``USE_TZ``, which psycopg's gives them already: the session's
+    ``TimeZone``). psycopg's loaders are per cursor (``Cursor.adapters``); Django's cursor passes
+    the attribute on."""
+    cursor.adapters.register_loader("uuid", TextLoader)
+    if settings.USE_TZ:
+        cursor.adapters.register_loader("timestamptz", TimestamptzLoader)

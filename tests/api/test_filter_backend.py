@@ -56,3 +56,9 @@ def test_a_bad_parameter_is_a_400_naming_it():
 def test_without_a_filterset_the_rows_are_as_they_are():
     rows = Rows()
     assert FilterBackend().filter_queryset(_request("?item_type=tent"), rows, object()) is rows
+
+
+def test_an_empty_value_is_a_400_unless_the_filter_takes_free_text():
+    with pytest.raises(ValidationError) as raised:
+        FilterBackend().filter_queryset(_request("?location_id=&item_type="), Rows(), View())
+    assert raised.value.detail == {"location_id": ["Give a value, or leave the parameter out."]}
